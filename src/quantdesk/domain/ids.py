@@ -1,0 +1,30 @@
+"""Deterministic identifiers: the same decision always yields the same ids.
+
+A retry or a restart recomputes the id instead of minting a new one, so a venue that
+already holds the order recognises it and a second live order can never appear.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+# Upstox order tags allow 20 characters; every venue we target accepts at least that.
+CLIENT_ORDER_ID_LENGTH = 20
+
+
+def stable_id(*parts: object, length: int = 24) -> str:
+    """Short, URL-safe digest of `parts` (lower-case base32, no padding)."""
+    text = "\x1f".join(str(p) for p in parts)
+    digest = hashlib.sha256(text.encode()).digest()
+    return base64.b32encode(digest).decode().rstrip("=").lower()[:length]
+
+
+def plan_id(strategy: str, symbol: str, ts: int, side: str) -> str:
+    """Idempotency key of one trading decision: one signal, one plan."""
+    return "p" + stable_id(strategy, symbol, ts, side, length=23)
+
+
+def client_order_id(plan: str, leg: str) -> str:
+    """Order id from plan id + leg (`entry`, `stop`, `tp1`, `tp2`, `exit`, ...)."""
+    return "q" + stable_id(plan, leg, length=CLIENT_ORDER_ID_LENGTH - 1)

@@ -1,0 +1,34 @@
+"""A round trip: from flat to flat (or to a flip), with its exact P&L."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from quantdesk.domain.enums import Side
+from quantdesk.domain.ids import stable_id
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """`side` is the entry side (BUY = long). `pnl` is gross; fees are separate."""
+
+    symbol: str
+    side: Side
+    quantity: Decimal
+    entry_price: Decimal
+    exit_price: Decimal
+    entry_ts: int
+    exit_ts: int
+    pnl: Decimal
+    fees: Decimal
+    first_fill_id: str
+    exit_reason: str = ""
+
+    @property
+    def trade_id(self) -> str:
+        return "t" + stable_id(self.symbol, self.entry_ts, self.first_fill_id, length=23)
+
+    @property
+    def net_pnl(self) -> Decimal:
+        return self.pnl - self.fees

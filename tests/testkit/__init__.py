@@ -1,0 +1,1 @@
+"""Builders shared by every test: orders in a given state, fills, instruments."""
