@@ -28,3 +28,8 @@ def plan_id(strategy: str, symbol: str, ts: int, side: str) -> str:
 def client_order_id(plan: str, leg: str) -> str:
     """Order id from plan id + leg (`entry`, `stop`, `tp1`, `tp2`, `exit`, ...)."""
     return "q" + stable_id(plan, leg, length=CLIENT_ORDER_ID_LENGTH - 1)
+
+
+def trade_id(symbol: str, opened_ts: int, first_fill_id: str) -> str:
+    """Round-trip id, known from its first fill so the trade can be recorded while open."""
+    return "t" + stable_id(symbol, opened_ts, first_fill_id, length=23)

@@ -14,8 +14,9 @@ from decimal import Decimal
 
 from quantdesk.domain.enums import Side
 from quantdesk.domain.fill import Fill
+from quantdesk.domain.ids import trade_id
 from quantdesk.domain.money import EXACT, ZERO, add, mul, sub
-from quantdesk.domain.trade import Trade
+from quantdesk.domain.trade import OpenTrade, Trade
 
 COST_QUANTUM = Decimal("1e-12")
 
@@ -75,6 +76,28 @@ class Position:
     @property
     def opened_ts(self) -> int | None:
         return self._trip.opened_ts if self._trip else None
+
+    @property
+    def open_trade_id(self) -> str | None:
+        """Id of the round trip in progress (the Trade it will close as)."""
+        trip = self._trip
+        return trade_id(self.symbol, trip.opened_ts, trip.first_fill_id) if trip else None
+
+    @property
+    def open_trade(self) -> OpenTrade | None:
+        trip = self._trip
+        if trip is None:
+            return None
+        return OpenTrade(
+            trade_id=trade_id(self.symbol, trip.opened_ts, trip.first_fill_id),
+            symbol=self.symbol,
+            side=trip.side,
+            quantity=trip.entry_qty,
+            entry_price=trip.entry_notional / trip.entry_qty,
+            entry_ts=trip.opened_ts,
+            pnl=trip.pnl,
+            fees=trip.fees,
+        )
 
     def unrealised_pnl(self, mark: Decimal) -> Decimal:
         return sub(mul(self.quantity, mark), self.cost)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from quantdesk.domain import ids
 from quantdesk.domain.enums import Side
-from quantdesk.domain.ids import stable_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +27,22 @@ class Trade:
 
     @property
     def trade_id(self) -> str:
-        return "t" + stable_id(self.symbol, self.entry_ts, self.first_fill_id, length=23)
+        return ids.trade_id(self.symbol, self.entry_ts, self.first_fill_id)
 
     @property
     def net_pnl(self) -> Decimal:
         return self.pnl - self.fees
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTrade:
+    """A round trip still in progress, as recorded before it closes."""
+
+    trade_id: str
+    symbol: str
+    side: Side
+    quantity: Decimal  # entered so far
+    entry_price: Decimal
+    entry_ts: int
+    pnl: Decimal  # realised so far (scale-outs)
+    fees: Decimal

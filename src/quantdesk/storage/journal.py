@@ -1,25 +1,26 @@
-"""The audit chain writer: every domain record and its AuditLog row in one transaction.
+"""The audit chain writer: every domain record plus its AuditLog row.
 
-Rows are linked signal -> decision -> orders -> fills -> trade by foreign keys, and the
-audit log links them by `correlation_id`, so a trade can be explained end to end.
+One writer serves every mode. With `batch_size=1` (paper, live) each record and its
+audit row are committed together before the call returns; backtests use large batches
+(one transaction per flush) so persistence does not dominate the run. Orders, trades and
+positions are upserted by natural key, so their latest state is what the table shows.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from quantdesk.domain import Decision, Fill, Order, Position, RiskEvent, Signal, Trade
 from quantdesk.domain.errors import QuantdeskError
 from quantdesk.domain.time import to_datetime
-from quantdesk.storage.db import session_factory
+from quantdesk.domain.trade import OpenTrade
 from quantdesk.storage.models import (
     AuditLogRow,
     DecisionRow,
@@ -30,8 +31,27 @@ from quantdesk.storage.models import (
     SignalRow,
     TradeRow,
 )
+from quantdesk.storage.redact import jsonable, redact
 
-_SECRET_KEY = re.compile(r"(key|token|secret|password|passwd|authorization)", re.IGNORECASE)
+# Parents before children, so foreign keys hold inside every flush.
+_TABLES: list[Table] = [
+    m.__table__  # type: ignore[misc]
+    for m in (
+        SignalRow,
+        DecisionRow,
+        OrderRow,
+        TradeRow,
+        FillRow,
+        PositionRow,
+        RiskEventRow,
+        AuditLogRow,
+    )
+]
+_KEYS: dict[str, tuple[str, ...]] = {
+    "orders": ("client_order_id",),
+    "trades": ("trade_uid",),
+    "positions": ("venue", "symbol"),
+}
 
 
 class DuplicatePlan(QuantdeskError):
@@ -44,45 +64,38 @@ class Provenance:
     config_sha: str
 
 
-def redact(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Copy of `payload` with secret-looking keys masked, recursively."""
-    out: dict[str, Any] = {}
-    for key, value in payload.items():
-        if _SECRET_KEY.search(key):
-            out[key] = "****"
-        elif isinstance(value, Mapping):
-            out[key] = redact(value)
-        else:
-            out[key] = _jsonable(value)
-    return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _money_list(values: Iterable[Decimal]) -> list[str]:
+def _text(values: tuple[Decimal, ...]) -> list[str]:
     return [format(v, "f") for v in values]
 
 
 class Journal:
     """Writes the chain with provenance. One instance per running session."""
 
-    def __init__(self, engine: Engine, provenance: Provenance) -> None:
-        self._sessions = session_factory(engine)
+    def __init__(self, engine: Engine, provenance: Provenance, batch_size: int = 1) -> None:
+        self.engine = engine
         self.provenance = provenance
+        self.batch_size = batch_size
+        self._stamp = {"session_id": provenance.session_id, "config_sha": provenance.config_sha}
+        self._inserts: dict[str, list[dict[str, Any]]] = {t.name: [] for t in _TABLES}
+        self._upserts: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {k: {} for k in _KEYS}
+        self._pending = 0
+        self._plans: set[str] = set()
+        self._fills: set[tuple[str, str]] = set()
 
-    def _stamp(self) -> dict[str, str]:
-        return {"session_id": self.provenance.session_id, "config_sha": self.provenance.config_sha}
+    # -- buffering -------------------------------------------------------------------
+    def _insert(self, table: str, row: dict[str, Any]) -> None:
+        row.update(self._stamp)
+        self._inserts[table].append(row)
+        self._pending += 1
+
+    def _upsert(self, table: str, row: dict[str, Any]) -> None:
+        row.update(self._stamp)
+        key = tuple(row[k] for k in _KEYS[table])
+        self._upserts[table][key] = row
+        self._pending += 1
 
     def _audit(
         self,
-        db: Session,
-        *,
         ts: int,
         correlation_id: str | None,
         actor: str,
@@ -91,291 +104,331 @@ class Journal:
         entity_id: object,
         payload: Mapping[str, Any],
     ) -> None:
-        db.add(
-            AuditLogRow(
-                ts=to_datetime(ts),
-                correlation_id=correlation_id,
-                actor=actor,
-                action=action,
-                entity=entity,
-                entity_id=str(entity_id),
-                payload=redact(payload),
-                **self._stamp(),
-            )
+        self._insert(
+            "audit_log",
+            {
+                "ts": to_datetime(ts),
+                "correlation_id": correlation_id,
+                "actor": actor,
+                "action": action,
+                "entity": entity,
+                "entity_id": str(entity_id),
+                "payload": redact(payload),
+            },
+        )
+        if self._pending >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything buffered in one transaction."""
+        if not self._pending:
+            return
+        with self.engine.begin() as connection:
+            for table in _TABLES:
+                rows = self._inserts[table.name]
+                if rows:
+                    connection.execute(insert(table), rows)
+                    rows.clear()
+                if self._upserts.get(table.name):
+                    _write_upserts(connection, table, self._upserts[table.name])
+        self._pending = 0
+
+    # -- records ---------------------------------------------------------------------
+    def record_signal(self, signal: Signal) -> None:
+        self._insert(
+            "signals",
+            {
+                "correlation_id": signal.correlation_id,
+                "strategy": signal.strategy,
+                "symbol": signal.symbol,
+                "side": signal.side.value,
+                "ts": to_datetime(signal.ts),
+                "entry": signal.entry,
+                "stop_loss": signal.stop_loss,
+                "targets": _text(signal.targets),
+                "strength": signal.strength,
+                "rationale": signal.rationale,
+                "features": dict(signal.features),
+            },
+        )
+        self._audit(
+            signal.ts,
+            signal.correlation_id,
+            signal.strategy,
+            "signal",
+            "signals",
+            signal.correlation_id,
+            {
+                "symbol": signal.symbol,
+                "side": signal.side.value,
+                "entry": signal.entry,
+                "stop_loss": signal.stop_loss,
+                "targets": signal.targets,
+                "strength": signal.strength,
+            },
         )
 
-    def record_signal(self, signal: Signal) -> int:
-        with self._sessions.begin() as db:
-            row = SignalRow(
-                correlation_id=signal.correlation_id,
-                strategy=signal.strategy,
-                symbol=signal.symbol,
-                side=signal.side.value,
-                ts=to_datetime(signal.ts),
-                entry=signal.entry,
-                stop_loss=signal.stop_loss,
-                targets=_money_list(signal.targets),
-                strength=signal.strength,
-                rationale=signal.rationale,
-                features=dict(signal.features),
-                **self._stamp(),
-            )
-            db.add(row)
-            db.flush()
+    def record_decision(self, decision: Decision, mode: str) -> None:
+        """Persist a plan once; the same `plan_id` again raises `DuplicatePlan`."""
+        if decision.plan_id in self._plans:
+            raise DuplicatePlan(f"plan {decision.plan_id} was already recorded")
+        self._plans.add(decision.plan_id)
+        self._insert(
+            "decisions",
+            {
+                "correlation_id": decision.correlation_id,
+                "client_plan_id": decision.plan_id,
+                "mode": mode,
+                "symbol": decision.symbol,
+                "side": decision.side.value,
+                "quantity": decision.quantity,
+                "order_type": decision.order_type.value,
+                "entry_price": decision.entry_price,
+                "stop_loss": decision.stop_loss,
+                "targets": _text(decision.targets),
+                "risk_amount": decision.risk_amount,
+                "status": decision.status.value,
+                "reasons": list(decision.reasons),
+                "ts": to_datetime(decision.ts),
+            },
+        )
+        try:
             self._audit(
-                db,
-                ts=signal.ts,
-                correlation_id=signal.correlation_id,
-                actor=signal.strategy,
-                action="signal",
-                entity="signals",
-                entity_id=row.id,
-                payload={
-                    "symbol": signal.symbol,
-                    "side": signal.side.value,
-                    "entry": signal.entry,
-                    "stop_loss": signal.stop_loss,
-                    "targets": signal.targets,
-                    "strength": signal.strength,
+                decision.ts,
+                decision.correlation_id,
+                "risk",
+                f"decision.{decision.status.value.lower()}",
+                "decisions",
+                decision.plan_id,
+                {
+                    "plan_id": decision.plan_id,
+                    "quantity": decision.quantity,
+                    "reasons": decision.reasons,
                 },
             )
-            return row.id
-
-    def record_decision(self, decision: Decision, signal_id: int, mode: str) -> int:
-        """Persist a plan once; the same `plan_id` again raises `DuplicatePlan`."""
-        try:
-            with self._sessions.begin() as db:
-                row = DecisionRow(
-                    signal_id=signal_id,
-                    client_plan_id=decision.plan_id,
-                    mode=mode,
-                    symbol=decision.symbol,
-                    side=decision.side.value,
-                    quantity=decision.quantity,
-                    order_type=decision.order_type.value,
-                    entry_price=decision.entry_price,
-                    stop_loss=decision.stop_loss,
-                    targets=_money_list(decision.targets),
-                    risk_amount=decision.risk_amount,
-                    status=decision.status.value,
-                    reasons=list(decision.reasons),
-                    ts=to_datetime(decision.ts),
-                    **self._stamp(),
-                )
-                db.add(row)
-                db.flush()
-                self._audit(
-                    db,
-                    ts=decision.ts,
-                    correlation_id=decision.correlation_id,
-                    actor="risk",
-                    action=f"decision.{decision.status.value.lower()}",
-                    entity="decisions",
-                    entity_id=row.id,
-                    payload={
-                        "plan_id": decision.plan_id,
-                        "quantity": decision.quantity,
-                        "reasons": decision.reasons,
-                    },
-                )
-                return row.id
         except IntegrityError as exc:
+            self._discard_batch()
             if self._plan_exists(decision.plan_id):
                 raise DuplicatePlan(f"plan {decision.plan_id} was already recorded") from exc
             raise
 
+    def _discard_batch(self) -> None:
+        for rows in self._inserts.values():
+            rows.clear()
+        for pending in self._upserts.values():
+            pending.clear()
+        self._pending = 0
+
     def _plan_exists(self, plan_id: str) -> bool:
-        with self._sessions() as db:
-            found = db.scalar(select(DecisionRow.id).where(DecisionRow.client_plan_id == plan_id))
-            return found is not None
+        with self.engine.connect() as connection:
+            query = select(DecisionRow.id).where(DecisionRow.client_plan_id == plan_id)
+            return connection.scalar(query) is not None
+
+    def _fill_exists(self, key: tuple[str, str]) -> bool:
+        """Write-through mode survives restarts: ask the database, not just memory."""
+        with self.engine.connect() as connection:
+            query = select(FillRow.id).where(
+                FillRow.client_order_id == key[0], FillRow.fill_id == key[1]
+            )
+            return connection.scalar(query) is not None
 
     def record_order(
-        self,
-        order: Order,
-        decision_id: int | None,
-        ts: int,
-        correlation_id: str | None = None,
-        actor: str = "oms",
-    ) -> int:
-        """Insert or update the order's row (keyed by client_order_id), audited each time."""
-        with self._sessions.begin() as db:
-            row = db.scalar(
-                select(OrderRow).where(OrderRow.client_order_id == order.client_order_id)
-            )
-            if row is None:
-                row = OrderRow(
-                    client_order_id=order.client_order_id,
-                    decision_id=decision_id,
-                    symbol=order.symbol,
-                    side=order.side.value,
-                    order_type=order.order_type.value,
-                    leg=order.leg,
-                    quantity=order.quantity,
-                    time_in_force=order.time_in_force.value,
-                    reduce_only=order.reduce_only,
-                    **self._stamp(),
-                )
-                db.add(row)
-            row.venue_order_id = order.venue_order_id
-            row.limit_price = order.limit_price
-            row.trigger_price = order.trigger_price
-            row.status = order.status.value
-            row.filled_quantity = order.filled_quantity
-            row.avg_fill_price = order.avg_fill_price
-            row.fees = order.fees
-            row.last_reason = order.last_reason
-            db.flush()
-            self._audit(
-                db,
-                ts=ts,
-                correlation_id=correlation_id,
-                actor=actor,
-                action=f"order.{order.status.value.lower()}",
-                entity="orders",
-                entity_id=row.id,
-                payload={
-                    "client_order_id": order.client_order_id,
-                    "leg": order.leg,
-                    "status": order.status.value,
-                    "filled": order.filled_quantity,
-                    "reason": order.last_reason,
-                },
-            )
-            return row.id
+        self, order: Order, ts: int, correlation_id: str | None = None, actor: str = "oms"
+    ) -> None:
+        """Upsert the order's row (keyed by client_order_id), audited each time."""
+        self._upsert(
+            "orders",
+            {
+                "client_order_id": order.client_order_id,
+                "client_plan_id": order.plan_id or None,
+                "venue_order_id": order.venue_order_id,
+                "symbol": order.symbol,
+                "side": order.side.value,
+                "order_type": order.order_type.value,
+                "leg": order.leg,
+                "quantity": order.quantity,
+                "limit_price": order.limit_price,
+                "trigger_price": order.trigger_price,
+                "time_in_force": order.time_in_force.value,
+                "reduce_only": order.reduce_only,
+                "status": order.status.value,
+                "filled_quantity": order.filled_quantity,
+                "avg_fill_price": order.avg_fill_price,
+                "fees": order.fees,
+                "last_reason": order.last_reason,
+            },
+        )
+        self._audit(
+            ts,
+            correlation_id,
+            actor,
+            f"order.{order.status.value.lower()}",
+            "orders",
+            order.client_order_id,
+            {
+                "leg": order.leg,
+                "status": order.status.value,
+                "filled": order.filled_quantity,
+                "reason": order.last_reason,
+            },
+        )
 
-    def record_fill(self, fill: Fill, order_id: int, correlation_id: str | None = None) -> int:
-        """Idempotent on (order, fill_id): a fill reported twice is stored once."""
-        with self._sessions.begin() as db:
-            existing = db.scalar(
-                select(FillRow.id).where(
-                    FillRow.order_id == order_id, FillRow.fill_id == fill.fill_id
-                )
-            )
-            if existing is not None:
-                return existing
-            row = FillRow(
-                order_id=order_id,
-                fill_id=fill.fill_id,
-                symbol=fill.symbol,
-                side=fill.side.value,
-                quantity=fill.quantity,
-                price=fill.price,
-                fee=fill.fee,
-                ts=to_datetime(fill.ts),
-                **self._stamp(),
-            )
-            db.add(row)
-            db.flush()
-            self._audit(
-                db,
-                ts=fill.ts,
-                correlation_id=correlation_id,
-                actor="venue",
-                action="fill",
-                entity="fills",
-                entity_id=row.id,
-                payload={
-                    "client_order_id": fill.client_order_id,
-                    "qty": fill.quantity,
-                    "price": fill.price,
-                    "fee": fill.fee,
-                },
-            )
-            return row.id
+    def record_fill(
+        self, fill: Fill, trade_uid: str | None, correlation_id: str | None = None
+    ) -> None:
+        """Idempotent: a fill reported twice is stored once."""
+        key = (fill.client_order_id, fill.fill_id)
+        if key in self._fills or (self.batch_size == 1 and self._fill_exists(key)):
+            self._fills.add(key)
+            return
+        self._fills.add(key)
+        self._insert(
+            "fills",
+            {
+                "client_order_id": fill.client_order_id,
+                "trade_uid": trade_uid,
+                "fill_id": fill.fill_id,
+                "symbol": fill.symbol,
+                "side": fill.side.value,
+                "quantity": fill.quantity,
+                "price": fill.price,
+                "fee": fill.fee,
+                "ts": to_datetime(fill.ts),
+            },
+        )
+        self._audit(
+            fill.ts,
+            correlation_id,
+            "venue",
+            "fill",
+            "fills",
+            fill.fill_id,
+            {
+                "client_order_id": fill.client_order_id,
+                "qty": fill.quantity,
+                "price": fill.price,
+                "fee": fill.fee,
+            },
+        )
+
+    def record_open_trade(
+        self, trade: OpenTrade, plan_id: str | None, ts: int, correlation_id: str | None = None
+    ) -> None:
+        self._upsert(
+            "trades",
+            {
+                "trade_uid": trade.trade_id,
+                "client_plan_id": plan_id,
+                "status": "OPEN",
+                "symbol": trade.symbol,
+                "side": trade.side.value,
+                "quantity": trade.quantity,
+                "entry_price": trade.entry_price,
+                "exit_price": None,
+                "entry_ts": to_datetime(trade.entry_ts),
+                "exit_ts": None,
+                "pnl": trade.pnl,
+                "fees": trade.fees,
+                "net_pnl": trade.pnl - trade.fees,
+                "exit_reason": "",
+                "slippage_bps": None,
+                "latency_ms": None,
+            },
+        )
+        self._audit(
+            ts,
+            correlation_id,
+            "oms",
+            "trade.open",
+            "trades",
+            trade.trade_id,
+            {"symbol": trade.symbol, "side": trade.side.value, "qty": trade.quantity},
+        )
 
     def record_trade(
         self,
         trade: Trade,
-        decision_id: int | None,
-        fill_ids: Iterable[int],
+        plan_id: str | None,
         *,
         slippage_bps: Decimal | None = None,
         latency_ms: float | None = None,
         correlation_id: str | None = None,
-    ) -> int:
-        """Persist a closed round trip and link the fills that made it."""
-        with self._sessions.begin() as db:
-            row = TradeRow(
-                trade_uid=trade.trade_id,
-                decision_id=decision_id,
-                symbol=trade.symbol,
-                side=trade.side.value,
-                quantity=trade.quantity,
-                entry_price=trade.entry_price,
-                exit_price=trade.exit_price,
-                entry_ts=to_datetime(trade.entry_ts),
-                exit_ts=to_datetime(trade.exit_ts),
-                pnl=trade.pnl,
-                fees=trade.fees,
-                net_pnl=trade.net_pnl,
-                exit_reason=trade.exit_reason,
-                slippage_bps=slippage_bps,
-                latency_ms=latency_ms,
-                **self._stamp(),
-            )
-            db.add(row)
-            db.flush()
-            for fill_row in db.scalars(select(FillRow).where(FillRow.id.in_(list(fill_ids)))):
-                fill_row.trade_id = row.id
-            self._audit(
-                db,
-                ts=trade.exit_ts,
-                correlation_id=correlation_id,
-                actor="oms",
-                action="trade.closed",
-                entity="trades",
-                entity_id=row.id,
-                payload={
-                    "symbol": trade.symbol,
-                    "pnl": trade.pnl,
-                    "fees": trade.fees,
-                    "exit_reason": trade.exit_reason,
-                },
-            )
-            return row.id
+    ) -> None:
+        """Complete a round trip's row when it closes."""
+        self._upsert(
+            "trades",
+            {
+                "trade_uid": trade.trade_id,
+                "client_plan_id": plan_id,
+                "status": "CLOSED",
+                "symbol": trade.symbol,
+                "side": trade.side.value,
+                "quantity": trade.quantity,
+                "entry_price": trade.entry_price,
+                "exit_price": trade.exit_price,
+                "entry_ts": to_datetime(trade.entry_ts),
+                "exit_ts": to_datetime(trade.exit_ts),
+                "pnl": trade.pnl,
+                "fees": trade.fees,
+                "net_pnl": trade.net_pnl,
+                "exit_reason": trade.exit_reason,
+                "slippage_bps": slippage_bps,
+                "latency_ms": latency_ms,
+            },
+        )
+        self._audit(
+            trade.exit_ts,
+            correlation_id,
+            "oms",
+            "trade.closed",
+            "trades",
+            trade.trade_id,
+            {
+                "symbol": trade.symbol,
+                "pnl": trade.pnl,
+                "fees": trade.fees,
+                "exit_reason": trade.exit_reason,
+            },
+        )
 
-    def save_position(self, venue: str, position: Position) -> None:
-        with self._sessions.begin() as db:
-            row = db.scalar(
-                select(PositionRow).where(
-                    PositionRow.venue == venue, PositionRow.symbol == position.symbol
-                )
-            )
-            if row is None:
-                row = PositionRow(venue=venue, symbol=position.symbol, **self._stamp())
-                db.add(row)
-            row.quantity = position.quantity
-            row.cost = position.cost
-            row.realised_pnl = position.realised_pnl
-            row.fees = position.fees
-            row.session_id = self.provenance.session_id
-            row.config_sha = self.provenance.config_sha
+    def save_position(self, venue: str, position: Position, ts: int) -> None:
+        self._upsert(
+            "positions",
+            {
+                "venue": venue,
+                "symbol": position.symbol,
+                "quantity": position.quantity,
+                "cost": position.cost,
+                "realised_pnl": position.realised_pnl,
+                "fees": position.fees,
+                "updated_at": to_datetime(ts),
+            },
+        )
+        if self._pending >= self.batch_size:
+            self.flush()
 
-    def record_risk_event(self, event: RiskEvent, correlation_id: str | None = None) -> int:
-        with self._sessions.begin() as db:
-            row = RiskEventRow(
-                ts=to_datetime(event.ts),
-                code=event.code,
-                severity=event.severity.value,
-                message=event.message,
-                symbol=event.symbol,
-                correlation_id=correlation_id,
-                details=redact(event.details),
-                **self._stamp(),
-            )
-            db.add(row)
-            db.flush()
-            self._audit(
-                db,
-                ts=event.ts,
-                correlation_id=correlation_id,
-                actor="risk",
-                action=f"risk.{event.code.lower()}",
-                entity="risk_events",
-                entity_id=row.id,
-                payload={"severity": event.severity.value, "message": event.message},
-            )
-            return row.id
+    def record_risk_event(self, event: RiskEvent, correlation_id: str | None = None) -> None:
+        self._insert(
+            "risk_events",
+            {
+                "ts": to_datetime(event.ts),
+                "code": event.code,
+                "severity": event.severity.value,
+                "message": event.message,
+                "symbol": event.symbol,
+                "correlation_id": correlation_id,
+                "details": redact(event.details),
+            },
+        )
+        self._audit(
+            event.ts,
+            correlation_id,
+            "risk",
+            f"risk.{event.code.lower()}",
+            "risk_events",
+            event.code,
+            {"severity": event.severity.value, "message": event.message},
+        )
 
     def record_action(
         self,
@@ -387,14 +440,31 @@ class Journal:
         correlation_id: str | None = None,
     ) -> None:
         """Operator and system actions (pause, flatten, mode change, start-up)."""
-        with self._sessions.begin() as db:
-            self._audit(
-                db,
-                ts=ts,
-                correlation_id=correlation_id,
-                actor=actor,
-                action=action,
-                entity="operator",
-                entity_id=actor,
-                payload=payload,
-            )
+        self._audit(ts, correlation_id, actor, action, "operator", actor, payload)
+
+
+def _write_upserts(
+    connection: Connection, table: Table, pending: dict[tuple[Any, ...], dict[str, Any]]
+) -> None:
+    keys = _KEYS[table.name]
+    columns = [table.c[k] for k in keys]
+    wanted = list(pending)
+    existing: set[tuple[Any, ...]] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        match = (
+            tuple_(*columns).in_(chunk) if len(keys) > 1 else columns[0].in_([k[0] for k in chunk])
+        )
+        existing.update(tuple(r) for r in connection.execute(select(*columns).where(match)))
+    new = [row for key, row in pending.items() if key not in existing]
+    old = [row for key, row in pending.items() if key in existing]
+    if new:
+        connection.execute(insert(table), new)
+    if old:
+        condition = [table.c[k] == bindparam(f"key_{k}") for k in keys]
+        params = [{**{f"key_{k}": row[k] for k in keys}, **row} for row in old]
+        connection.execute(update(table).where(*condition), params)
+    pending.clear()
+
+
+__all__ = ["DuplicatePlan", "Journal", "Provenance", "jsonable", "redact"]

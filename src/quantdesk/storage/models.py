@@ -1,5 +1,8 @@
 """Tables of the audit chain: signal -> decision -> orders -> fills -> trade.
 
+Foreign keys use the chain's natural keys (correlation id, client_plan_id,
+client_order_id, trade_uid): they are known before any row is written, so the chain
+can be written in batches (backtests) or one record at a time (live) the same way.
 Every row carries `session_id` and `config_sha` (provenance), so any number in a
 report can be traced to the session and the exact configuration that produced it.
 """
@@ -107,7 +110,7 @@ class DecisionRow(Provenance, Base):
     __tablename__ = "decisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
+    correlation_id: Mapped[str] = mapped_column(ForeignKey("signals.correlation_id"), index=True)
     client_plan_id: Mapped[str] = mapped_column(String(32), unique=True)
     mode: Mapped[str] = mapped_column(String(16))
     symbol: Mapped[str] = mapped_column(String(64))
@@ -127,7 +130,9 @@ class OrderRow(Provenance, Base):
     __tablename__ = "orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
+    client_plan_id: Mapped[str | None] = mapped_column(
+        ForeignKey("decisions.client_plan_id"), index=True
+    )
     client_order_id: Mapped[str] = mapped_column(String(40), unique=True)
     venue_order_id: Mapped[str] = mapped_column(String(64), default="")
     symbol: Mapped[str] = mapped_column(String(64))
@@ -149,18 +154,23 @@ class OrderRow(Provenance, Base):
 
 
 class TradeRow(Provenance, Base):
+    """A round trip, written when it opens (status OPEN) and completed when it closes."""
+
     __tablename__ = "trades"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trade_uid: Mapped[str] = mapped_column(String(32), unique=True)
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
+    client_plan_id: Mapped[str | None] = mapped_column(
+        ForeignKey("decisions.client_plan_id"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(8), index=True)
     symbol: Mapped[str] = mapped_column(String(64))
     side: Mapped[str] = mapped_column(String(4))
     quantity: Mapped[Decimal]
     entry_price: Mapped[Decimal]
-    exit_price: Mapped[Decimal]
+    exit_price: Mapped[Decimal | None]
     entry_ts: Mapped[datetime]
-    exit_ts: Mapped[datetime]
+    exit_ts: Mapped[datetime | None]
     pnl: Mapped[Decimal]
     fees: Mapped[Decimal]
     net_pnl: Mapped[Decimal]
@@ -170,12 +180,15 @@ class TradeRow(Provenance, Base):
 
 
 class FillRow(Provenance, Base):
+    """An execution. A flipping fill links to the trade it closes (the next trade names it
+    as its first fill)."""
+
     __tablename__ = "fills"
-    __table_args__ = (UniqueConstraint("order_id", "fill_id"),)
+    __table_args__ = (UniqueConstraint("client_order_id", "fill_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    trade_id: Mapped[int | None] = mapped_column(ForeignKey("trades.id"), index=True)
+    client_order_id: Mapped[str] = mapped_column(ForeignKey("orders.client_order_id"), index=True)
+    trade_uid: Mapped[str | None] = mapped_column(ForeignKey("trades.trade_uid"), index=True)
     fill_id: Mapped[str] = mapped_column(String(64))
     symbol: Mapped[str] = mapped_column(String(64))
     side: Mapped[str] = mapped_column(String(4))

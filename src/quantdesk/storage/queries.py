@@ -40,15 +40,21 @@ def trade_chain(engine: Engine, trade_uid: str) -> TradeChain:
     """Walk the foreign keys back from a trade to the signal that started it."""
     with session_factory(engine)() as db:
         trade = db.scalars(select(TradeRow).where(TradeRow.trade_uid == trade_uid)).one()
-        decision = db.get_one(DecisionRow, trade.decision_id)
-        signal = db.get_one(SignalRow, decision.signal_id)
+        decision = db.scalars(
+            select(DecisionRow).where(DecisionRow.client_plan_id == trade.client_plan_id)
+        ).one()
+        signal = db.scalars(
+            select(SignalRow).where(SignalRow.correlation_id == decision.correlation_id)
+        ).one()
         orders = list(
             db.scalars(
-                select(OrderRow).where(OrderRow.decision_id == decision.id).order_by(OrderRow.id)
+                select(OrderRow)
+                .where(OrderRow.client_plan_id == decision.client_plan_id)
+                .order_by(OrderRow.id)
             )
         )
         fills = list(
-            db.scalars(select(FillRow).where(FillRow.trade_id == trade.id).order_by(FillRow.id))
+            db.scalars(select(FillRow).where(FillRow.trade_uid == trade_uid).order_by(FillRow.id))
         )
         audit = list(
             db.scalars(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:20:15.030735
+Create Date: 2026-11-25 02:34:58.849351
 """
 
 from collections.abc import Sequence
@@ -132,9 +132,7 @@ def upgrade() -> None:
     op.create_table(
         "decisions",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "signal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("correlation_id", sa.String(length=32), nullable=False),
         sa.Column("client_plan_id", sa.String(length=32), nullable=False),
         sa.Column("mode", sa.String(length=16), nullable=False),
         sa.Column("symbol", sa.String(length=64), nullable=False),
@@ -151,21 +149,23 @@ def upgrade() -> None:
         sa.Column("session_id", sa.String(length=64), nullable=False),
         sa.Column("config_sha", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
-            ["signal_id"], ["signals.id"], name=op.f("fk_decisions_signal_id_signals")
+            ["correlation_id"],
+            ["signals.correlation_id"],
+            name=op.f("fk_decisions_correlation_id_signals"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
         sa.UniqueConstraint("client_plan_id", name=op.f("uq_decisions_client_plan_id")),
     )
     with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_decisions_correlation_id"), ["correlation_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_decisions_session_id"), ["session_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_decisions_signal_id"), ["signal_id"], unique=False)
 
     op.create_table(
         "orders",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "decision_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("client_plan_id", sa.String(length=32), nullable=True),
         sa.Column("client_order_id", sa.String(length=40), nullable=False),
         sa.Column("venue_order_id", sa.String(length=64), nullable=False),
         sa.Column("symbol", sa.String(length=64), nullable=False),
@@ -189,13 +189,17 @@ def upgrade() -> None:
         sa.Column("session_id", sa.String(length=64), nullable=False),
         sa.Column("config_sha", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
-            ["decision_id"], ["decisions.id"], name=op.f("fk_orders_decision_id_decisions")
+            ["client_plan_id"],
+            ["decisions.client_plan_id"],
+            name=op.f("fk_orders_client_plan_id_decisions"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
         sa.UniqueConstraint("client_order_id", name=op.f("uq_orders_client_order_id")),
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_orders_decision_id"), ["decision_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_orders_client_plan_id"), ["client_plan_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_orders_session_id"), ["session_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_orders_status"), ["status"], unique=False)
 
@@ -203,16 +207,15 @@ def upgrade() -> None:
         "trades",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("trade_uid", sa.String(length=32), nullable=False),
-        sa.Column(
-            "decision_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("client_plan_id", sa.String(length=32), nullable=True),
+        sa.Column("status", sa.String(length=8), nullable=False),
         sa.Column("symbol", sa.String(length=64), nullable=False),
         sa.Column("side", sa.String(length=4), nullable=False),
         sa.Column("quantity", quantdesk.storage.types.ExactDecimal(length=64), nullable=False),
         sa.Column("entry_price", quantdesk.storage.types.ExactDecimal(length=64), nullable=False),
-        sa.Column("exit_price", quantdesk.storage.types.ExactDecimal(length=64), nullable=False),
+        sa.Column("exit_price", quantdesk.storage.types.ExactDecimal(length=64), nullable=True),
         sa.Column("entry_ts", quantdesk.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("exit_ts", quantdesk.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("exit_ts", quantdesk.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("pnl", quantdesk.storage.types.ExactDecimal(length=64), nullable=False),
         sa.Column("fees", quantdesk.storage.types.ExactDecimal(length=64), nullable=False),
         sa.Column("net_pnl", quantdesk.storage.types.ExactDecimal(length=64), nullable=False),
@@ -222,20 +225,25 @@ def upgrade() -> None:
         sa.Column("session_id", sa.String(length=64), nullable=False),
         sa.Column("config_sha", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
-            ["decision_id"], ["decisions.id"], name=op.f("fk_trades_decision_id_decisions")
+            ["client_plan_id"],
+            ["decisions.client_plan_id"],
+            name=op.f("fk_trades_client_plan_id_decisions"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trades")),
         sa.UniqueConstraint("trade_uid", name=op.f("uq_trades_trade_uid")),
     )
     with op.batch_alter_table("trades", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_trades_decision_id"), ["decision_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_trades_client_plan_id"), ["client_plan_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_trades_session_id"), ["session_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_trades_status"), ["status"], unique=False)
 
     op.create_table(
         "fills",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("trade_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("client_order_id", sa.String(length=40), nullable=False),
+        sa.Column("trade_uid", sa.String(length=32), nullable=True),
         sa.Column("fill_id", sa.String(length=64), nullable=False),
         sa.Column("symbol", sa.String(length=64), nullable=False),
         sa.Column("side", sa.String(length=4), nullable=False),
@@ -245,15 +253,25 @@ def upgrade() -> None:
         sa.Column("ts", quantdesk.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("session_id", sa.String(length=64), nullable=False),
         sa.Column("config_sha", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_fills_order_id_orders")),
-        sa.ForeignKeyConstraint(["trade_id"], ["trades.id"], name=op.f("fk_fills_trade_id_trades")),
+        sa.ForeignKeyConstraint(
+            ["client_order_id"],
+            ["orders.client_order_id"],
+            name=op.f("fk_fills_client_order_id_orders"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["trade_uid"], ["trades.trade_uid"], name=op.f("fk_fills_trade_uid_trades")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fills")),
-        sa.UniqueConstraint("order_id", "fill_id", name=op.f("uq_fills_order_id_fill_id")),
+        sa.UniqueConstraint(
+            "client_order_id", "fill_id", name=op.f("uq_fills_client_order_id_fill_id")
+        ),
     )
     with op.batch_alter_table("fills", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_fills_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_fills_client_order_id"), ["client_order_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_fills_session_id"), ["session_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_fills_trade_id"), ["trade_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_fills_trade_uid"), ["trade_uid"], unique=False)
 
     # ### end Alembic commands ###
 
@@ -261,25 +279,26 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table("fills", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_fills_trade_id"))
+        batch_op.drop_index(batch_op.f("ix_fills_trade_uid"))
         batch_op.drop_index(batch_op.f("ix_fills_session_id"))
-        batch_op.drop_index(batch_op.f("ix_fills_order_id"))
+        batch_op.drop_index(batch_op.f("ix_fills_client_order_id"))
 
     op.drop_table("fills")
     with op.batch_alter_table("trades", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_trades_status"))
         batch_op.drop_index(batch_op.f("ix_trades_session_id"))
-        batch_op.drop_index(batch_op.f("ix_trades_decision_id"))
+        batch_op.drop_index(batch_op.f("ix_trades_client_plan_id"))
 
     op.drop_table("trades")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_orders_status"))
         batch_op.drop_index(batch_op.f("ix_orders_session_id"))
-        batch_op.drop_index(batch_op.f("ix_orders_decision_id"))
+        batch_op.drop_index(batch_op.f("ix_orders_client_plan_id"))
 
     op.drop_table("orders")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_decisions_signal_id"))
         batch_op.drop_index(batch_op.f("ix_decisions_session_id"))
+        batch_op.drop_index(batch_op.f("ix_decisions_correlation_id"))
 
     op.drop_table("decisions")
     with op.batch_alter_table("signals", schema=None) as batch_op:

@@ -1,0 +1,1 @@
+"""The deterministic event core shared by backtest, replay, paper and live."""

@@ -1,0 +1,1 @@
+"""Venue adapters behind one protocol (`venues.base.Venue`)."""
