@@ -69,6 +69,7 @@ LEGAL = {
         "ambiguous": S.UNKNOWN,
     },
     S.UNKNOWN: {
+        "submitted": S.SUBMITTED,
         "accepted": S.ACCEPTED,
         "rejected": S.REJECTED,
         "partial_fill": S.PARTIALLY_FILLED,

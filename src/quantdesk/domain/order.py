@@ -123,7 +123,8 @@ S = OrderStatus
 _WORKING = (S.ACCEPTED, S.PARTIALLY_FILLED)
 # A fill moves to PARTIALLY_FILLED or FILLED (or stays PENDING_CANCEL): see Order._after_fill.
 TRANSITIONS: dict[type, dict[OrderStatus, OrderStatus]] = {
-    OrderSubmitted: {S.NEW: S.SUBMITTED},
+    # UNKNOWN -> SUBMITTED: the venue confirmed it never saw the order; send it again.
+    OrderSubmitted: {S.NEW: S.SUBMITTED, S.UNKNOWN: S.SUBMITTED},
     OrderAccepted: {S.SUBMITTED: S.ACCEPTED, S.UNKNOWN: S.ACCEPTED},
     OrderRejected: {S.NEW: S.REJECTED, S.SUBMITTED: S.REJECTED, S.UNKNOWN: S.REJECTED},
     OrderFilled: {

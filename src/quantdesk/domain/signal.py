@@ -25,8 +25,13 @@ class Signal:
     strength: float = 0.0
     rationale: str = ""
     features: Mapping[str, float] = field(default_factory=dict)
+    quantity: Decimal | None = None  # the strategy's own size; None = size by risk to stop
+    trail_distance: Decimal | None = None  # trailing stop distance in price units
+    time_stop_ns: int | None = None  # exit this long after the entry fill
 
     def __post_init__(self) -> None:
+        if self.quantity is not None and self.quantity <= 0:
+            raise ValueError(f"{self.symbol}: signal quantity must be positive")
         if self.entry is not None and self.stop_loss is not None:
             wrong_side = (
                 (self.stop_loss >= self.entry)
@@ -84,6 +89,8 @@ class Decision:
     targets: tuple[Decimal, ...] = ()
     risk_amount: Decimal = Decimal(0)
     reasons: tuple[str, ...] = ()
+    trail_distance: Decimal | None = None
+    time_stop_ns: int | None = None
 
     def __post_init__(self) -> None:
         if self.status is DecisionStatus.APPROVED and self.quantity <= 0:

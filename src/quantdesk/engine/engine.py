@@ -1,0 +1,269 @@
+"""The engine: one single-threaded loop for every mode.
+
+It pops events in (timestamp, sequence) order and runs each to completion. For a bar:
+due events first (acks, timers), then the venue matches resting orders against the bar,
+fills that produces reach the order manager, and only then do strategies see the bar —
+so a strategy always sees the position its earlier orders produced. Signals go through
+sizing and the risk gate to the order manager synchronously, inside the same event.
+
+The engine is also the venues' `VenueContext`, the order manager's `ExecutionContext`
+and the strategies' `StrategyContext`: one clock, one queue, one bus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from quantdesk.config import RiskLimits
+from quantdesk.domain.enums import Mode, OrderType, Severity
+from quantdesk.domain.instrument import Instrument
+from quantdesk.domain.market import Bar, Quote
+from quantdesk.domain.risk_event import RiskEvent
+from quantdesk.domain.signal import Decision, DecisionStatus, Signal
+from quantdesk.engine.bus import Bus
+from quantdesk.engine.clock import SimulatedClock, WallClock
+from quantdesk.engine.decision_log import DecisionLog
+from quantdesk.engine.queue import EventQueue
+from quantdesk.risk.gate import EntryIntent, Gate, RiskState, allow_all
+from quantdesk.risk.sizing import size_signal
+
+if TYPE_CHECKING:
+    from quantdesk.domain.fill import Fill
+    from quantdesk.domain.order import Order
+    from quantdesk.execution.order_manager import OrderManager
+    from quantdesk.storage.journal import Journal
+    from quantdesk.strategies.base import Strategy
+    from quantdesk.venues.base import Venue
+
+Clock = SimulatedClock | WallClock
+MarketHook = Callable[[Any], None]
+
+
+class Engine:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        mode: Mode,
+        limits: RiskLimits,
+        gate: Gate = allow_all,
+        journal: Journal | None = None,
+        instruments: Iterable[Instrument] = (),
+        keep_log_lines: bool = True,
+    ) -> None:
+        self.clock = clock
+        self.mode = mode
+        self.limits = limits
+        self.gate = gate
+        self.journal = journal
+        self.queue = EventQueue()
+        self.bus = Bus()
+        self.log = DecisionLog(keep_lines=keep_log_lines)
+        self.instruments = {i.symbol: i for i in instruments}
+        self.venue: Venue | None = None
+        self.oms: OrderManager | None = None
+        self.strategies: list[Strategy] = []
+        self._by_symbol: dict[str, list[Strategy]] = {}
+        self._last: dict[str, Decimal] = {}
+        self._quotes: dict[str, Quote] = {}
+        self._on_bar_venue: MarketHook | None = None
+        self._on_quote_venue: MarketHook | None = None
+        self._oms_on_price: Callable[[str, Decimal, Decimal], None] | None = None
+        self.events_processed = 0
+
+    # -- wiring ----------------------------------------------------------------------
+    def connect(self, venue: Venue, oms: OrderManager) -> None:
+        self.venue = venue
+        self.oms = oms
+        self._on_bar_venue = getattr(venue, "on_bar", None)
+        self._on_quote_venue = getattr(venue, "on_quote", None)
+        oms.fill_listeners.append(self._notify_fill)
+        self._oms_on_price = oms.on_price
+
+    def add_strategy(self, strategy: Strategy) -> None:
+        strategy.attach(self)
+        self.strategies.append(strategy)
+        self._by_symbol.setdefault(strategy.symbol, []).append(strategy)
+
+    def start(self) -> None:
+        for strategy in self.strategies:
+            strategy.on_start()
+
+    # -- contexts (venue, order manager, strategies) ---------------------------------
+    def now(self) -> int:
+        return self.clock.now()
+
+    def schedule(self, ts: int, callback: Callable[[Any], None], payload: object) -> None:
+        self.queue.push(ts, callback, payload)
+
+    def publish(self, topic: str, event: object) -> None:
+        self.bus.publish(topic, event)
+
+    def market_state(self, symbol: str) -> dict[str, str]:
+        quote = self._quotes.get(symbol)
+        state = {"last": str(self._last.get(symbol, ""))}
+        if quote is not None:
+            state.update(bid=str(quote.bid), ask=str(quote.ask), spread=str(quote.spread))
+        return state
+
+    def position(self, symbol: str) -> Decimal:
+        assert self.oms is not None
+        return self.oms.book.quantity(symbol)
+
+    def exit(self, symbol: str, reason: str) -> None:
+        assert self.oms is not None
+        self.log.add("exit", self.clock.now(), symbol, reason)
+        self.oms.flatten(symbol, reason)
+
+    def set_timer(self, ts: int, name: str, strategy: Strategy) -> None:
+        self.queue.push(ts, self._fire_timer, (strategy, name))
+
+    def on_venue_update(self, update: object) -> None:
+        assert self.oms is not None
+        self.oms.on_update(update)
+
+    # -- the loop --------------------------------------------------------------------
+    def run_feed(self, bars: Iterable[Bar], on_bar: Callable[[Bar], None] | None = None) -> None:
+        """Backtest/replay: merge a time-ordered bar feed with the queue."""
+        dispatch = self.on_bar
+        for bar in bars:
+            dispatch(bar)
+            if on_bar is not None:
+                on_bar(bar)
+        self.drain(None)
+
+    def drain(self, until: int | None) -> None:
+        """Run queued events with ts <= until (all of them when until is None)."""
+        heap = self.queue._heap
+        clock = self.clock
+        while heap and (until is None or heap[0][0] <= until):
+            ts, callback, payload = self.queue.pop()
+            clock.advance_to(ts)
+            callback(payload)
+            self.events_processed += 1
+
+    def on_bar(self, bar: Bar) -> None:
+        end = bar.ts + bar.duration
+        heap = self.queue._heap
+        if heap and heap[0][0] <= end:
+            self.drain(end)
+        self.clock.advance_to(end)
+        self._last[bar.symbol] = bar.close
+        if self._on_bar_venue is not None:
+            self._on_bar_venue(bar)
+            if heap and heap[0][0] <= end:  # fills at this bar's prices first
+                self.drain(end)
+        if self._oms_on_price is not None:
+            self._oms_on_price(bar.symbol, bar.high, bar.low)
+        for strategy in self._by_symbol.get(bar.symbol, ()):
+            strategy.on_bar(bar)
+        self.events_processed += 1
+
+    def on_quote(self, quote: Quote) -> None:
+        if self.queue._heap and self.queue._heap[0][0] <= quote.ts:
+            self.drain(quote.ts)
+        self.clock.advance_to(quote.ts)
+        self._quotes[quote.symbol] = quote
+        if quote.bid is not None and quote.ask is not None:
+            self._last[quote.symbol] = (quote.bid + quote.ask) / 2
+        if self._on_quote_venue is not None:
+            self._on_quote_venue(quote)
+            self.drain(quote.ts)
+        for strategy in self._by_symbol.get(quote.symbol, ()):
+            strategy.on_quote(quote)
+        self.events_processed += 1
+
+    def _fire_timer(self, payload: object) -> None:
+        strategy, name = payload  # type: ignore[misc]
+        strategy.on_timer(name, self.clock.now())
+
+    def _notify_fill(self, order: Order, fill: Fill) -> None:
+        for strategy in self._by_symbol.get(fill.symbol, ()):
+            strategy.on_fill(fill)
+
+    # -- signal -> decision -> order -------------------------------------------------
+    def submit_signal(self, signal: Signal) -> None:
+        assert self.oms is not None
+        if signal.plan_id in self.oms.plans:
+            return  # the same signal again (replayed event, restart): already acted on
+        if self.journal is not None:
+            self.journal.record_signal(signal)
+        self.publish("signal", signal)
+        decision = self._decide(signal)
+        self.log.add(
+            "decision",
+            decision.ts,
+            decision.plan_id,
+            decision.side.value,
+            decision.quantity,
+            decision.status.value,
+            ",".join(decision.reasons),
+        )
+        if self.journal is not None:
+            self.journal.record_decision(decision, self.mode.value)
+        self.publish("decision", decision)
+        if decision.approved:
+            self.oms.execute(decision, decision.entry_price, self._lot(signal.symbol))
+
+    def _decide(self, signal: Signal) -> Decision:
+        lot = self._lot(signal.symbol)
+        price = signal.entry if signal.entry is not None else self._last.get(signal.symbol)
+        reasons: tuple[str, ...] = ()
+        quantity = Decimal(0)
+        if price is None:
+            reasons = ("NO_PRICE",)
+        else:
+            quantity = size_signal(
+                signal, price, self.limits.capital, self.limits.risk_per_trade_pct, lot
+            )
+            if quantity <= 0:
+                reasons = ("NO_SIZE",)
+        if not reasons and price is not None:
+            intent = EntryIntent(
+                signal.symbol,
+                signal.side,
+                quantity,
+                price,
+                signal.stop_loss,
+                signal.targets,
+                signal.ts,
+                self.mode,
+            )
+            reasons = self.gate(intent, self._risk_state()).reasons
+        return Decision(
+            plan_id=signal.plan_id,
+            correlation_id=signal.correlation_id,
+            symbol=signal.symbol,
+            side=signal.side,
+            quantity=quantity if not reasons else Decimal(0),
+            ts=signal.ts,
+            status=DecisionStatus.REFUSED if reasons else DecisionStatus.APPROVED,
+            order_type=OrderType.LIMIT if signal.entry is not None else OrderType.MARKET,
+            entry_price=price,
+            stop_loss=signal.stop_loss,
+            targets=signal.targets,
+            risk_amount=abs(price - signal.stop_loss) * quantity
+            if price is not None and signal.stop_loss is not None
+            else Decimal(0),
+            reasons=reasons,
+            trail_distance=signal.trail_distance,
+            time_stop_ns=signal.time_stop_ns,
+        )
+
+
+    def _lot(self, symbol: str) -> Decimal:
+        instrument = self.instruments.get(symbol)
+        return instrument.lot_size if instrument else Decimal(1)
+
+    def _risk_state(self) -> RiskState:
+        assert self.oms is not None
+        positions = {s: p.quantity for s, p in self.oms.book.positions.items() if p.quantity}
+        return RiskState(positions=positions)
+
+    def risk_event(self, code: str, severity: Severity, message: str) -> None:
+        event = RiskEvent(self.clock.now(), code, severity, message)
+        if self.journal is not None:
+            self.journal.record_risk_event(event)
+        self.publish("risk", event)

@@ -1,0 +1,1 @@
+"""Order management: idempotent submission, retries, UNKNOWN resolution, brackets."""

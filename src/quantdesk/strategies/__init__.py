@@ -1,0 +1,1 @@
+"""Strategies: the base API and the built-ins, looked up by name in `registry`."""
