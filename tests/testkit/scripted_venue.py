@@ -17,7 +17,6 @@ from quantdesk.domain.order import (
     OrderCancelled,
     OrderCancelRejected,
     OrderFilled,
-    OrderStatus,
     OrderUpdated,
 )
 from quantdesk.venues.base import Capabilities, OrderSnapshot, OrderUpdate
@@ -36,6 +35,7 @@ class ScriptedVenue:
         self.modified: list[tuple[str, Decimal]] = []
         self.known: dict[str, Order] = {}
         self._fill_ids = count(1)
+        self._venue_filled: dict[str, Decimal] = {}
 
     def _deliver(self, cid: str, event) -> None:
         self.engine.schedule(
@@ -54,6 +54,7 @@ class ScriptedVenue:
 
     def fill(self, cid: str, quantity: str, price: str, fee: str = "0") -> None:
         order = self.known[cid]
+        self._venue_filled[cid] = self._venue_filled.get(cid, Decimal(0)) + Decimal(quantity)
         fill = Fill(
             f"F{next(self._fill_ids)}",
             cid,
@@ -69,7 +70,7 @@ class ScriptedVenue:
     def cancel(self, client_order_id: str) -> None:
         self.cancelled.append(client_order_id)
         order = self.known.get(client_order_id)
-        if order is not None and order.status is OrderStatus.FILLED:
+        if order is not None and self._venue_filled.get(client_order_id) == order.quantity:
             self._deliver(client_order_id, OrderCancelRejected(self.engine.now(), "FILLED"))
         else:
             self._deliver(client_order_id, OrderCancelled(self.engine.now(), "cancelled"))

@@ -168,3 +168,39 @@ def test_time_stop_exits_after_the_holding_period() -> None:
     venue.fill(exit_order.client_order_id, "10", "101")
     engine.drain(None)
     assert trades[0].trade.exit_reason == "time_stop" and trades[0].trade.pnl == 10
+
+
+def test_watcher_replaces_a_stop_the_venue_refused() -> None:
+    from quantdesk.domain.errors import Rejected
+
+    engine, venue, oms, entry, _ = open_bracket()
+    risk = []
+    engine.bus.subscribe("risk", risk.append)
+    venue.submit_script.append(Rejected("SL_REFUSED", "stop orders disabled for this scrip"))
+    venue.fill(entry.client_order_id, "10", "100")
+    engine.drain(None)
+    codes = [e.code for e in risk]
+    assert codes == ["ORDER_REJECTED", "NAKED_POSITION"]
+    stop = working(oms, "stop")
+    assert stop is not None and stop.quantity == 10 and stop.leg == "stop.2"
+
+
+def test_watcher_flattens_a_double_exit() -> None:
+    engine, venue, oms, entry, trades = open_bracket()
+    risk = []
+    engine.bus.subscribe("risk", risk.append)
+    venue.fill(entry.client_order_id, "10", "100")
+    engine.drain(None)
+    # the venue fills the stop and TP1 in the same instant: OCO broken at the venue
+    venue.fill(working(oms, "stop").client_order_id, "10", "95")
+    venue.fill(working(oms, "tp1").client_order_id, "5", "105")
+    engine.drain(None)
+    assert [e.code for e in risk] == ["DOUBLE_EXIT"]
+    assert oms.book.quantity("INFY") == -5
+    [repair] = [o for o in oms.open_orders() if o.leg.startswith("exit")]
+    assert (repair.side, repair.quantity) == (Side.BUY, 5)
+    venue.fill(repair.client_order_id, "5", "105")
+    engine.drain(None)
+    assert oms.book.quantity("INFY") == 0
+    assert [t.trade.pnl for t in trades] == [D(-50), D(0)]  # stop loss; the accidental short
+

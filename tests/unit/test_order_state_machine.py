@@ -62,6 +62,7 @@ LEGAL = {
         "updated": S.PARTIALLY_FILLED,
     },
     S.PENDING_CANCEL: {
+        "accepted": S.PENDING_CANCEL,
         "partial_fill": S.PENDING_CANCEL,
         "cancel_rejected": S.ACCEPTED,
         "cancelled": S.CANCELLED,

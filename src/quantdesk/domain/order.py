@@ -125,7 +125,12 @@ _WORKING = (S.ACCEPTED, S.PARTIALLY_FILLED)
 TRANSITIONS: dict[type, dict[OrderStatus, OrderStatus]] = {
     # UNKNOWN -> SUBMITTED: the venue confirmed it never saw the order; send it again.
     OrderSubmitted: {S.NEW: S.SUBMITTED, S.UNKNOWN: S.SUBMITTED},
-    OrderAccepted: {S.SUBMITTED: S.ACCEPTED, S.UNKNOWN: S.ACCEPTED},
+    # the ack of an order we already asked to cancel leaves it pending cancel
+    OrderAccepted: {
+        S.SUBMITTED: S.ACCEPTED,
+        S.UNKNOWN: S.ACCEPTED,
+        S.PENDING_CANCEL: S.PENDING_CANCEL,
+    },
     OrderRejected: {S.NEW: S.REJECTED, S.SUBMITTED: S.REJECTED, S.UNKNOWN: S.REJECTED},
     OrderFilled: {
         s: S.PARTIALLY_FILLED

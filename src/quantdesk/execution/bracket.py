@@ -83,10 +83,22 @@ class Bracket:
                 self.stop_price = self.entry_price
         return self._resize()
 
+    def on_external_exit(self, quantity: Decimal) -> list[Command]:
+        """An exit outside the bracket (flatten, time stop) closed part of the position."""
+        self.exited += quantity
+        if self.open_quantity <= 0:
+            return self._cancel_all("position closed")
+        return self._resize()
+
     def on_entry_closed(self) -> list[Command]:
         """The entry order ended (filled, cancelled, expired): nothing more will arrive."""
         self.entry_working = False
         return self._cancel_all("nothing filled") if self.entry_filled == 0 else []
+
+    def restore_stop(self) -> list[Command]:
+        """Place the stop again for everything open (after a naked-position breach)."""
+        self.legs.pop("stop", None)
+        return self._ensure("stop", self.open_quantity)
 
     def on_child_closed(self, cid: str) -> None:
         """A child ended without filling (cancelled, rejected, expired)."""

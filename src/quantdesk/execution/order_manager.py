@@ -24,6 +24,7 @@ from quantdesk.domain.order import (
     OrderAccepted,
     OrderAmbiguous,
     OrderCancelled,
+    OrderCancelRejected,
     OrderCancelRequested,
     OrderEvent,
     OrderExpired,
@@ -39,6 +40,7 @@ from quantdesk.execution.bracket import Bracket, BracketSpec
 from quantdesk.execution.commands import Cancel, Command, MoveStop, Place
 from quantdesk.execution.ports import ChainRecorder, ExecutionContext, Log
 from quantdesk.execution.retry import RetryPolicy
+from quantdesk.execution.watcher import check_bracket
 from quantdesk.venues.base import OrderSnapshot, OrderUpdate, Venue
 
 RESOLVE_ATTEMPTS = 8
@@ -109,13 +111,20 @@ class OrderManager:
                 self._trailing.setdefault(decision.symbol, []).append(plan.bracket)
         return self.submit(entry)
 
-    def flatten(self, symbol: str, reason: str) -> Order | None:
-        """Cancel the symbol's working orders and close its position at market. Never gated."""
+    def flatten(self, symbol: str, reason: str, plan_id: str | None = None) -> Order | None:
+        """Cancel the symbol's working orders and close its position at market. Never gated.
+
+        The exit belongs to `plan_id` when given (a repair), else to the open trade's plan.
+        """
         self.cancel_all(symbol, reason)
         quantity = self.book.quantity(symbol)
         if quantity == 0:
             return None
-        plan_id = self.book.plan_of_open_trade(symbol) or "x" + stable_id(symbol, self.ctx.now())
+        plan_id = (
+            plan_id
+            or self.book.plan_of_open_trade(symbol)
+            or "x" + stable_id(symbol, self.ctx.now())
+        )
         leg = f"exit.{stable_id(plan_id, self.ctx.now(), quantity, length=6)}"
         side = Side.SELL if quantity > 0 else Side.BUY
         order = Order(
@@ -317,9 +326,14 @@ class OrderManager:
             )
         if order.status.is_terminal:
             self._on_closed(order)
+        if isinstance(event, OrderFilled) or order.status.is_terminal:
+            self._watch(order.plan_id)
 
     def _apply(self, order: Order, event: OrderEvent) -> bool:
         before = order.status
+        if before.is_terminal and isinstance(event, OrderCancelRejected):
+            return False  # "cannot cancel: already filled/cancelled" after the fact
+
         try:
             applied = order.apply(event)
         except IllegalTransition as exc:
@@ -356,12 +370,42 @@ class OrderManager:
                     deadline = fill.ts + plan.decision.time_stop_ns
                     self.ctx.schedule(deadline, self._time_stop, order.plan_id)
                 commands = bracket.on_entry_fill(order.filled_quantity, order.avg_fill_price)
-            else:
+            elif bracket.role_of(order.client_order_id) is not None:
                 complete = order.status is OrderStatus.FILLED
                 commands = bracket.on_child_fill(order.client_order_id, fill.quantity, complete)
+            else:  # an exit (flatten, time stop, EOD) closing the bracket's position
+                commands = bracket.on_external_exit(fill.quantity)
+
             self._run(commands)
         for listener in self.fill_listeners:
             listener(order, fill)
+
+    def _watch(self, plan_id: str) -> None:
+        """Enforce the bracket invariants (see execution.watcher) after every change."""
+        plan = self.plans.get(plan_id)
+        if plan is None or plan.bracket is None:
+            return
+        bracket = plan.bracket
+        children = [o for o in self.orders.values() if o.plan_id == plan_id and o.leg != "entry"]
+        breach = check_bracket(bracket, children)
+        if breach is None:
+            return
+        if breach.code == "DOUBLE_EXIT" and any(
+            o.status.is_open and o.leg.startswith("exit") for o in children
+        ):
+            return  # the repair is already in flight
+
+        self._risk(
+            breach.code,
+            Severity.CRITICAL,
+            breach.message,
+            breach.symbol,
+            {"plan_id": plan_id, "quantity": str(breach.shortfall)},
+        )
+        if breach.code == "DOUBLE_EXIT":
+            self.flatten(breach.symbol, "double_exit_repair", plan_id)
+        else:
+            self._run(bracket.restore_stop())
 
     def _time_stop(self, plan_id: object) -> None:
         plan = self.plans[str(plan_id)]
