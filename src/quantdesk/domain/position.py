@@ -97,7 +97,34 @@ class Position:
             entry_ts=trip.opened_ts,
             pnl=trip.pnl,
             fees=trip.fees,
+            first_fill_id=trip.first_fill_id,
         )
+
+    @classmethod
+    def restore(
+        cls,
+        symbol: str,
+        quantity: Decimal,
+        cost: Decimal,
+        realised_pnl: Decimal,
+        fees: Decimal,
+        trade: OpenTrade | None,
+    ) -> Position:
+        """Rebuild a position saved by the journal (restart recovery)."""
+        position = cls(symbol, quantity, cost, realised_pnl, fees)
+        if trade is not None and quantity != 0:
+            position._trip = _RoundTrip(
+                trade.side,
+                trade.entry_ts,
+                trade.first_fill_id,
+                trade.quantity,
+                mul(trade.entry_price, trade.quantity),
+                trade.quantity - abs(quantity),
+                ZERO,
+                trade.pnl,
+                trade.fees,
+            )
+        return position
 
     def unrealised_pnl(self, mark: Decimal) -> Decimal:
         return sub(mul(self.quantity, mark), self.cost)

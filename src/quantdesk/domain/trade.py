@@ -46,3 +46,4 @@ class OpenTrade:
     entry_ts: int
     pnl: Decimal  # realised so far (scale-outs)
     fees: Decimal
+    first_fill_id: str = ""

@@ -66,7 +66,19 @@ class Book:
             self._sources[after] = _TripSource(plan, decision, reference_price, fill.ts)
         return before or after, closed
 
+    def restore(
+        self, position: Position, plan_id: str | None, decisions: dict[str, Decision]
+    ) -> None:
+        self.positions[position.symbol] = position
+        trade_id = position.open_trade_id
+        if trade_id is not None:
+            decision = decisions.get(plan_id) if plan_id else None
+            reference = decision.entry_price if decision else None
+            opened = position.opened_ts or 0
+            self._sources[trade_id] = _TripSource(plan_id, decision, reference, opened)
+
     def plan_of_open_trade(self, symbol: str) -> str | None:
+
         trade_id = self.position(symbol).open_trade_id
         source = self._sources.get(trade_id) if trade_id else None
         return source.plan_id if source else None

@@ -17,7 +17,7 @@ from decimal import Decimal
 from quantdesk.domain.enums import OrderType, Side, TimeInForce
 from quantdesk.domain.ids import client_order_id
 from quantdesk.domain.money import ZERO, floor_to_step
-from quantdesk.domain.order import Order
+from quantdesk.domain.order import Order, OrderStatus
 from quantdesk.execution.commands import Cancel, Command, MoveStop, Place
 
 
@@ -94,6 +94,31 @@ class Bracket:
         """The entry order ended (filled, cancelled, expired): nothing more will arrive."""
         self.entry_working = False
         return self._cancel_all("nothing filled") if self.entry_filled == 0 else []
+
+    @classmethod
+    def rebuild(cls, spec: BracketSpec, entry: Order, children: list[Order]) -> Bracket:
+        """The bracket as it stood, from its orders (restart recovery)."""
+        bracket = cls(
+            entry.plan_id, entry.symbol, entry.side, spec, entry_cid=entry.client_order_id
+        )
+        bracket.entry_filled = entry.filled_quantity
+        bracket.entry_price = entry.avg_fill_price
+        bracket.entry_working = entry.status.is_open
+        for order in children:
+            role, _, version = order.leg.partition(".")
+            sign = 1 if order.side is not entry.side else -1
+            bracket.exited += sign * order.filled_quantity
+            if role not in ("stop", "tp1", "tp2"):
+                continue
+            bracket._versions[role] = max(bracket._versions.get(role, 0), int(version or 1))
+            if role == "tp1" and order.status is OrderStatus.FILLED:
+                bracket.tp1_done = True
+            if order.status.is_open:
+                bracket.legs[role] = order.client_order_id
+                bracket._working_qty[order.client_order_id] = order.quantity
+                if role == "stop" and order.trigger_price is not None:
+                    bracket.stop_price = order.trigger_price
+        return bracket
 
     def restore_stop(self) -> list[Command]:
         """Place the stop again for everything open (after a naked-position breach)."""

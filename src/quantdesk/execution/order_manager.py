@@ -33,6 +33,7 @@ from quantdesk.domain.order import (
     OrderStatus,
     OrderSubmitted,
 )
+from quantdesk.domain.position import Position
 from quantdesk.domain.risk_event import RiskEvent
 from quantdesk.domain.signal import Decision
 from quantdesk.execution.book import Book, ClosedTrade
@@ -139,6 +140,75 @@ class OrderManager:
         )
         self._exit_reasons[order.client_order_id] = reason
         return self.submit(order)
+
+    # -- restart -----------------------------------------------------------------------
+    def restore(
+        self,
+        orders: list[Order],
+        decisions: dict[str, Decision],
+        positions: dict[str, Position],
+        trade_plans: dict[str, str | None],
+    ) -> None:
+        """Rebuild from the journal, then ask the venue about every order in flight.
+
+        Fails safe: a working order the venue does not know is cancelled here and its
+        bracket's stop placed again by the watcher, rather than assumed alive.
+        """
+        self.orders.update({o.client_order_id: o for o in orders})
+        for symbol, position in positions.items():
+            self.book.restore(position, trade_plans.get(symbol), decisions)
+        for plan_id, decision in decisions.items():
+            self._restore_plan(plan_id, decision)
+        for order in orders:
+            if order.status.is_open:
+                self.ctx.schedule(self.ctx.now(), self._reconcile, order.client_order_id)
+
+    def _restore_plan(self, plan_id: str, decision: Decision) -> None:
+        plan = Plan(decision, decision.correlation_id, decision.entry_price)
+        self.plans[plan_id] = plan
+        mine = [o for o in self.orders.values() if o.plan_id == plan_id]
+        entry = next((o for o in mine if o.leg == "entry"), None)
+        if entry is None or decision.stop_loss is None:
+            return
+        spec = BracketSpec(
+            stop=decision.stop_loss,
+            targets=decision.targets,
+            trail_distance=decision.trail_distance,
+        )
+        plan.bracket = Bracket.rebuild(spec, entry, [o for o in mine if o.leg != "entry"])
+        if spec.trail_distance is not None:
+            self._trailing.setdefault(decision.symbol, []).append(plan.bracket)
+
+    def _reconcile(self, cid: object) -> None:
+        order = self.orders[str(cid)]
+        if order.status.is_terminal:
+            return
+        if order.status is OrderStatus.NEW:
+            self._send(order)  # never confirmed sent: the same id is safe to send
+            return
+        try:
+            snapshot = self.venue.query_order(order.client_order_id)
+        except (TransientError, Ambiguous):
+            self.ctx.schedule(self.ctx.now() + 1_000_000_000, self._reconcile, cid)
+            return
+        if snapshot is not None:
+            if order.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
+                self._apply_snapshot(order, snapshot)
+            return
+        if order.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
+            self._apply(order, OrderAmbiguous(self.ctx.now(), "restart: venue has no record"))
+            self._apply_snapshot(order, None)  # never reached the venue: resend, same id
+            return
+        self._risk(
+            "ORDER_MISSING_AT_VENUE",
+            Severity.CRITICAL,
+            f"{order.client_order_id} ({order.leg}) is {order.status.value} here but "
+            "unknown to the venue",
+            order.symbol,
+        )
+        self._apply(order, OrderCancelled(self.ctx.now(), "missing at venue after restart"))
+        self._on_closed(order)
+        self._watch(order.plan_id)
 
     def on_price(self, symbol: str, high: Decimal, low: Decimal) -> None:
         """Market moved: trail the stops of this symbol's trailing brackets."""

@@ -123,6 +123,8 @@ class DecisionRow(Provenance, Base):
     risk_amount: Mapped[Decimal]
     status: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[Any]]
+    trail_distance: Mapped[Decimal | None]
+    time_stop_ns: Mapped[int | None]
     ts: Mapped[datetime]
 
 
@@ -175,7 +177,9 @@ class TradeRow(Provenance, Base):
     fees: Mapped[Decimal]
     net_pnl: Mapped[Decimal]
     exit_reason: Mapped[str] = mapped_column(String(32), default="")
+    first_fill_id: Mapped[str] = mapped_column(String(64), default="")
     slippage_bps: Mapped[Decimal | None]
+
     latency_ms: Mapped[float | None]
 
 

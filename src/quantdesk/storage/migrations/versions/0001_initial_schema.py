@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:34:58.849351
+Create Date: 2026-11-25 02:46:51.700802
 """
 
 from collections.abc import Sequence
@@ -145,6 +145,10 @@ def upgrade() -> None:
         sa.Column("risk_amount", quantdesk.storage.types.ExactDecimal(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("trail_distance", quantdesk.storage.types.ExactDecimal(length=64), nullable=True),
+        sa.Column(
+            "time_stop_ns", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("ts", quantdesk.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("session_id", sa.String(length=64), nullable=False),
         sa.Column("config_sha", sa.String(length=64), nullable=False),
@@ -220,6 +224,7 @@ def upgrade() -> None:
         sa.Column("fees", quantdesk.storage.types.ExactDecimal(length=64), nullable=False),
         sa.Column("net_pnl", quantdesk.storage.types.ExactDecimal(length=64), nullable=False),
         sa.Column("exit_reason", sa.String(length=32), nullable=False),
+        sa.Column("first_fill_id", sa.String(length=64), nullable=False),
         sa.Column("slippage_bps", quantdesk.storage.types.ExactDecimal(length=64), nullable=True),
         sa.Column("latency_ms", sa.Double(), nullable=True),
         sa.Column("session_id", sa.String(length=64), nullable=False),
