@@ -6,10 +6,10 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from quantdesk.config import ConfigError, Settings, load_settings
+from quantdesk.commands import backtest, data, paper, replay
+from quantdesk.commands.common import console, settings
 from quantdesk.storage import migrate
 from quantdesk.storage.db import make_engine
 from quantdesk.storage.queries import audit_tail
@@ -23,17 +23,10 @@ audit_app = typer.Typer(help="Audit log", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(audit_app, name="audit")
-
-console = Console()
-err = Console(stderr=True)
-
-
-def settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        err.print(f"[bold red]{exc}[/]")
-        raise typer.Exit(2) from None
+app.add_typer(data.app, name="data")
+app.command("backtest")(backtest.backtest)
+app.command("paper")(paper.paper)
+app.command("replay")(replay.replay_cmd)
 
 
 @db_app.command("upgrade")

@@ -22,11 +22,12 @@ from quantdesk.domain import (
     Side,
     Signal,
 )
+from quantdesk.domain.errors import DuplicatePlan
 from quantdesk.domain.ids import client_order_id
 from quantdesk.domain.order import OrderAccepted, OrderFilled, OrderSubmitted
 from quantdesk.storage import migrate
 from quantdesk.storage.db import session_factory
-from quantdesk.storage.journal import DuplicatePlan, Journal, Provenance
+from quantdesk.storage.journal import Journal, Provenance
 from quantdesk.storage.models import (
     AuditLogRow,
     Base,

@@ -203,4 +203,3 @@ def test_watcher_flattens_a_double_exit() -> None:
     engine.drain(None)
     assert oms.book.quantity("INFY") == 0
     assert [t.trade.pnl for t in trades] == [D(-50), D(0)]  # stop loss; the accidental short
-

@@ -21,6 +21,10 @@ class IllegalTransition(QuantdeskError):
         self.event = event
 
 
+class DuplicatePlan(QuantdeskError):
+    """A decision with this client_plan_id exists: the plan was already acted on."""
+
+
 class VenueError(QuantdeskError):
     """Anything a venue adapter reports about a request."""
 

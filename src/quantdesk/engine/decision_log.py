@@ -7,17 +7,18 @@ first differing line is where two runs diverged.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 class DecisionLog:
-    __slots__ = ("_hash", "_keep", "count", "lines")
+    __slots__ = ("_hash", "_keep", "count", "lines", "sink")
 
     def __init__(self, keep_lines: bool = True) -> None:
         self._hash = hashlib.sha256()
         self._keep = keep_lines
         self.lines: list[str] = []
         self.count = 0
+        self.sink: Callable[[str], None] | None = None  # e.g. the run recorder's log file
 
     def add(self, *fields: object) -> None:
         line = "|".join(str(f) for f in fields)
@@ -25,6 +26,8 @@ class DecisionLog:
         self.count += 1
         if self._keep:
             self.lines.append(line)
+        if self.sink is not None:
+            self.sink(line)
 
     @property
     def sha256(self) -> str:

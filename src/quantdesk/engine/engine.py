@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from quantdesk.config import RiskLimits
 from quantdesk.domain.enums import Mode, OrderType, Severity
+from quantdesk.domain.errors import DuplicatePlan
 from quantdesk.domain.instrument import Instrument
 from quantdesk.domain.market import Bar, Quote
 from quantdesk.domain.risk_event import RiskEvent
@@ -126,13 +127,13 @@ class Engine:
 
     # -- the loop --------------------------------------------------------------------
     def run_feed(self, bars: Iterable[Bar], on_bar: Callable[[Bar], None] | None = None) -> None:
-        """Backtest/replay: merge a time-ordered bar feed with the queue."""
+        """Backtest/replay: merge a time-ordered bar feed with the queue. Events queued
+        beyond the last bar stay queued: the runner closes out, then drains."""
         dispatch = self.on_bar
         for bar in bars:
             dispatch(bar)
             if on_bar is not None:
                 on_bar(bar)
-        self.drain(None)
 
     def drain(self, until: int | None) -> None:
         """Run queued events with ts <= until (all of them when until is None)."""
@@ -161,7 +162,16 @@ class Engine:
             strategy.on_bar(bar)
         self.events_processed += 1
 
+    def settle(self, bar: Bar) -> None:
+        """Let the venue match resting orders against `bar` without strategies seeing it
+        (closing out at the end of a backtest)."""
+        self.clock.advance_to(bar.ts)
+        if self._on_bar_venue is not None:
+            self._on_bar_venue(bar)
+        self.drain(bar.ts)
+
     def on_quote(self, quote: Quote) -> None:
+
         if self.queue._heap and self.queue._heap[0][0] <= quote.ts:
             self.drain(quote.ts)
         self.clock.advance_to(quote.ts)
@@ -186,7 +196,7 @@ class Engine:
     # -- signal -> decision -> order -------------------------------------------------
     def submit_signal(self, signal: Signal) -> None:
         assert self.oms is not None
-        if signal.plan_id in self.oms.plans:
+        if self.oms.knows_plan(signal.plan_id):
             return  # the same signal again (replayed event, restart): already acted on
         if self.journal is not None:
             self.journal.record_signal(signal)
@@ -202,7 +212,16 @@ class Engine:
             ",".join(decision.reasons),
         )
         if self.journal is not None:
-            self.journal.record_decision(decision, self.mode.value)
+            try:
+                self.journal.record_decision(decision, self.mode.value)
+            except DuplicatePlan:
+                self.risk_event(
+                    "DUPLICATE_PLAN",
+                    Severity.INFO,
+                    f"plan {decision.plan_id} was already acted on; skipped",
+                )
+                return
+
         self.publish("decision", decision)
         if decision.approved:
             self.oms.execute(decision, decision.entry_price, self._lot(signal.symbol))
@@ -251,7 +270,6 @@ class Engine:
             trail_distance=signal.trail_distance,
             time_stop_ns=signal.time_stop_ns,
         )
-
 
     def _lot(self, symbol: str) -> Decimal:
         instrument = self.instruments.get(symbol)

@@ -72,6 +72,8 @@ class OrderManager:
         self.orders: dict[str, Order] = {}
         self.book = Book()
         self.plans: dict[str, Plan] = {}
+        self.done_plans: set[str] = set()
+
         self.fill_listeners: list[Callable[[Order, Fill], None]] = []
         self._attempts: dict[str, int] = {}
         self._exit_reasons: dict[str, str] = {}
@@ -398,6 +400,8 @@ class OrderManager:
             self._on_closed(order)
         if isinstance(event, OrderFilled) or order.status.is_terminal:
             self._watch(order.plan_id)
+        if order.status.is_terminal:
+            self._retire(order.plan_id)
 
     def _apply(self, order: Order, event: OrderEvent) -> bool:
         before = order.status
@@ -476,6 +480,27 @@ class OrderManager:
             self.flatten(breach.symbol, "double_exit_repair", plan_id)
         else:
             self._run(bracket.restore_stop())
+
+    def _retire(self, plan_id: str) -> None:
+        """Drop a finished plan's orders from memory (they are persisted); keep its id so
+        the same plan can never be executed twice. Memory stays flat over long runs."""
+        plan = self.plans.get(plan_id)
+        if plan is None or plan.decision is None:
+            return
+        mine = [o for o in self.orders.values() if o.plan_id == plan_id]
+        if any(o.status.is_open for o in mine):
+            return
+        if self.book.plan_of_open_trade(plan.decision.symbol) == plan_id:
+            return
+        for order in mine:
+            del self.orders[order.client_order_id]
+            self._attempts.pop(order.client_order_id, None)
+            self._exit_reasons.pop(order.client_order_id, None)
+        del self.plans[plan_id]
+        self.done_plans.add(plan_id)
+
+    def knows_plan(self, plan_id: str) -> bool:
+        return plan_id in self.plans or plan_id in self.done_plans
 
     def _time_stop(self, plan_id: object) -> None:
         plan = self.plans[str(plan_id)]

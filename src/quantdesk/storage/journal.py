@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from quantdesk.domain import Decision, Fill, Order, Position, RiskEvent, Signal, Trade
-from quantdesk.domain.errors import QuantdeskError
+from quantdesk.domain.errors import DuplicatePlan
 from quantdesk.domain.time import to_datetime
 from quantdesk.domain.trade import OpenTrade
 from quantdesk.storage.models import (
@@ -52,10 +52,6 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "trades": ("trade_uid",),
     "positions": ("venue", "symbol"),
 }
-
-
-class DuplicatePlan(QuantdeskError):
-    """A decision with this client_plan_id exists: the plan was already acted on."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from quantdesk.strategies.base import Strategy
+from quantdesk.strategies.intraday_breakout import IntradayBreakout
 from quantdesk.strategies.sma_cross import SmaCross
 
-STRATEGIES: dict[str, type[Strategy]] = {SmaCross.name: SmaCross}
+STRATEGIES: dict[str, type[Strategy]] = {s.name: s for s in (SmaCross, IntradayBreakout)}
 
 
 class StrategyError(ValueError):

@@ -1,0 +1,1 @@
+"""`quantdesk` sub-commands, one module per group."""

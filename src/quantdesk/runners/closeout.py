@@ -1,0 +1,24 @@
+"""End of a finite data source: close whatever is still open at the last close."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from quantdesk.desk import Desk
+from quantdesk.domain.market import Bar
+
+END_OF_DATA = "end_of_data"
+_UNLIMITED = Decimal(10) ** 18
+
+
+def close_out(desk: Desk, last: dict[str, Bar]) -> None:
+    """Flatten every symbol at its last bar's close; the trade's exit reason is end_of_data."""
+    engine, oms = desk.engine, desk.oms
+    for symbol, bar in sorted(last.items()):
+        if oms.book.quantity(symbol) == 0 and not oms.open_orders(symbol):
+            continue
+        oms.flatten(symbol, END_OF_DATA)
+        engine.drain(engine.now())
+        close = bar.close
+        engine.settle(Bar(symbol, engine.now(), close, close, close, close, _UNLIMITED, 0))
+    engine.drain(None)

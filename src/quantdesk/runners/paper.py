@@ -1,0 +1,182 @@
+"""Paper trading: the engine on a wall-clock pace against the paper venue.
+
+The engine itself always runs on a simulated clock; this runner decides *when* each
+event is injected (wall time, sped up by `speed`) and stamps it. A replayed data file is
+re-based so its first bar ends now. Every inbound bar is recorded, and the decision
+log is appended beside it, so `quantdesk replay RUN` reproduces the run exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from quantdesk.config import Settings
+from quantdesk.desk import Desk, build_desk
+from quantdesk.domain.enums import Mode
+from quantdesk.domain.market import Bar
+from quantdesk.domain.time import session_id
+from quantdesk.engine.clock import SimulatedClock, WallClock
+from quantdesk.engine.recorder import EventRecorder, write_manifest
+from quantdesk.risk.gate import allow_all
+from quantdesk.runners.closeout import close_out
+from quantdesk.storage import migrate
+from quantdesk.storage.db import make_engine
+from quantdesk.storage.journal import Journal, Provenance
+from quantdesk.strategies.registry import build_strategy
+from quantdesk.venues.paper import PaperVenue, PaperVenueConfig
+
+
+@dataclass(frozen=True)
+class PaperSpec:
+    strategy: str
+    symbol: str
+    params: dict[str, str] = field(default_factory=dict)
+    speed: float = 60.0
+    venue: PaperVenueConfig = field(default_factory=PaperVenueConfig)
+
+
+@dataclass
+class PaperRun:
+    desk: Desk
+    run_dir: Path
+    bars: int = 0
+    stopped: bool = False
+    last: dict[str, Bar] = field(default_factory=dict)
+
+
+def manifest(spec: PaperSpec, settings: Settings, session: str, data: str) -> dict[str, Any]:
+    return {
+        "kind": "paper",
+        "session_id": session,
+        "config_sha": settings.config_sha,
+        "config": settings.public_view(),
+        "strategy": spec.strategy,
+        "symbol": spec.symbol,
+        "params": spec.params,
+        "venue": spec.venue.model_dump(mode="json"),
+        "data": data,
+        "speed": spec.speed,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def build_paper_desk(
+    spec: PaperSpec, settings: Settings, clock: SimulatedClock, journal: Journal | None
+) -> Desk:
+    """The desk of a paper run; replay builds the very same one without a journal."""
+    strategy = build_strategy(spec.strategy, spec.symbol, spec.params)
+    return build_desk(
+        clock=clock,
+        mode=Mode.PAPER,
+        limits=settings.risk,
+        venue_factory=lambda ctx, sink: PaperVenue(ctx, sink, spec.venue),
+        strategies=[strategy],
+        journal=journal,
+        gate=allow_all,
+    )
+
+
+async def run_paper(
+    spec: PaperSpec,
+    settings: Settings,
+    bars: Iterable[Bar],
+    run_dir: Path,
+    *,
+    data_name: str = "",
+    stop: asyncio.Event | None = None,
+    on_start: Callable[[PaperRun], None] | None = None,
+) -> PaperRun:
+    session = session_id(time.time_ns(), Mode.PAPER, settings.label)
+    db = make_engine(settings.database_url)
+    migrate.upgrade(db)
+    journal = Journal(db, Provenance(session, settings.config_sha))  # write-through
+    clock = SimulatedClock(time.time_ns())
+    desk = build_paper_desk(spec, settings, clock, journal)
+    recorder = EventRecorder(run_dir)
+    desk.engine.log.sink = recorder.log_line
+    write_manifest(run_dir, manifest(spec, settings, session, data_name))
+    run = PaperRun(desk, run_dir)
+    journal.record_action(
+        ts=clock.now(),
+        actor="system",
+        action="session.start",
+        payload={"run": str(run_dir), "strategy": spec.strategy},
+    )
+    if on_start is not None:
+        on_start(run)
+    desk.engine.start()
+    try:
+        await _pace(run, bars, spec.speed, recorder, stop)
+    finally:
+        close_out(desk, run.last)
+        recorder.close()
+        journal.record_action(
+            ts=clock.now(),
+            actor="system",
+            action="session.end",
+            payload={"bars": run.bars, "log_sha256": desk.engine.log.sha256},
+        )
+        journal.flush()
+        finished = {
+            **manifest(spec, settings, session, data_name),
+            "bars": run.bars,
+            "log_sha256": desk.engine.log.sha256,
+            "log_lines": desk.engine.log.count,
+        }
+        write_manifest(run_dir, finished)
+    return run
+
+
+async def _pace(
+    run: PaperRun,
+    bars: Iterable[Bar],
+    speed: float,
+    recorder: EventRecorder,
+    stop: asyncio.Event | None,
+) -> None:
+    engine = run.desk.engine
+    clock = engine.clock
+    assert isinstance(clock, SimulatedClock)
+    pacer: WallClock | None = None
+    shift = 0
+    for raw in bars:
+        if pacer is None:  # the first bar ends "now"
+            pacer = WallClock(speed=speed, origin=clock.now())
+            shift = clock.now() - (raw.ts + raw.duration)
+        bar = raw._replace(ts=raw.ts + shift)
+        due = bar.ts + bar.duration
+        if await _wait_until(engine, pacer, due, stop):
+            run.stopped = True
+            return
+        recorder.record_bar(bar)
+        engine.on_bar(bar)
+        run.last[bar.symbol] = bar
+        run.bars += 1
+
+
+async def _wait_until(engine: Any, pacer: WallClock, due: int, stop: asyncio.Event | None) -> bool:
+    """Sleep until `due` on the pacer, running queued events at their own times.
+    Returns True when asked to stop."""
+    while True:
+        next_event = engine.queue.next_ts()
+        target = due if next_event is None or next_event > due else next_event
+        delay = pacer.wall_delay_s(target)
+        if stop is not None:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+                return True
+            except TimeoutError:
+                pass
+        elif delay > 0:
+            await asyncio.sleep(delay)
+        if target == due:
+            return False
+        engine.drain(target)
+
+
+__all__ = ["PaperRun", "PaperSpec", "build_paper_desk", "run_paper"]
