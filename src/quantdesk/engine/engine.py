@@ -73,6 +73,7 @@ class Engine:
         self._on_quote_venue: MarketHook | None = None
         self._oms_on_price: Callable[[str, Decimal, Decimal], None] | None = None
         self.events_processed = 0
+        self.slippage_model: dict[tuple[str, str], Decimal] = {}  # see storage.slippage
 
     # -- wiring ----------------------------------------------------------------------
     def connect(self, venue: Venue, oms: OrderManager) -> None:
@@ -234,9 +235,11 @@ class Engine:
         if price is None:
             reasons = ("NO_PRICE",)
         else:
+            slippage = self.slippage_model.get((signal.symbol, signal.side.value), Decimal(0))
             quantity = size_signal(
-                signal, price, self.limits.capital, self.limits.risk_per_trade_pct, lot
+                signal, price, self.limits.capital, self.limits.risk_per_trade_pct, lot, slippage
             )
+
             if quantity <= 0:
                 reasons = ("NO_SIZE",)
         if not reasons and price is not None:

@@ -241,3 +241,17 @@ class AuditLogRow(Provenance, Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]]
+
+
+class SlippageModelRow(Base):
+    """Median execution slippage by instrument and side, recomputed daily from trades."""
+
+    __tablename__ = "slippage_model"
+    __table_args__ = (UniqueConstraint("symbol", "side"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(4))
+    median_bps: Mapped[Decimal]
+    samples: Mapped[int]
+    updated_at: Mapped[datetime]

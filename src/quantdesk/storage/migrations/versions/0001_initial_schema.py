@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:46:51.700802
+Create Date: 2026-11-25 02:55:01.535969
 """
 
 from collections.abc import Sequence
@@ -129,6 +129,17 @@ def upgrade() -> None:
     with op.batch_alter_table("signals", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_signals_session_id"), ["session_id"], unique=False)
 
+    op.create_table(
+        "slippage_model",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("symbol", sa.String(length=64), nullable=False),
+        sa.Column("side", sa.String(length=4), nullable=False),
+        sa.Column("median_bps", quantdesk.storage.types.ExactDecimal(length=64), nullable=False),
+        sa.Column("samples", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("updated_at", quantdesk.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_slippage_model")),
+        sa.UniqueConstraint("symbol", "side", name=op.f("uq_slippage_model_symbol_side")),
+    )
     op.create_table(
         "decisions",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -306,6 +317,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_decisions_correlation_id"))
 
     op.drop_table("decisions")
+    op.drop_table("slippage_model")
     with op.batch_alter_table("signals", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signals_session_id"))
 
