@@ -67,7 +67,9 @@ def backtest(
         raise fail(str(exc)) from None
     write_trades_csv(out_dir / "trades.csv", [t.trade for t in result.trades])
     write_report_json(out_dir / "report.json", result.report)
-    write_equity_html(out_dir / "equity.html", *_curve(result), title=f"{strategy} on {data.name}")
+    write_equity_html(
+        out_dir / "equity.html", result.curve_ts, result.curve, title=f"{strategy} on {data.name}"
+    )
     console.print(render_report_table(result.report))
     rate = result.bars / result.elapsed_s if result.elapsed_s else 0.0
     console.print(
@@ -92,10 +94,6 @@ def backtest(
             indent=2,
         )
     )
-
-
-def _curve(result):  # type: ignore[no-untyped-def]
-    return result.report.curve_ts, result.report.curve
 
 
 def _progress() -> Progress:

@@ -22,7 +22,7 @@ from quantdesk.runners.paper import PaperRun, PaperSpec, run_paper
 from quantdesk.strategies.registry import StrategyError, build_strategy, parse_params
 from quantdesk.venues.paper import PaperVenueConfig
 
-SAMPLE = "sample_nse_1m.csv.gz"
+SAMPLE = "SYNTH.csv.gz"
 
 
 def sample_path() -> Path:
@@ -46,7 +46,7 @@ def paper(
     if not source.exists():
         raise fail(f"data file {source} does not exist")
     params = param or (["fast=10", "slow=30", "qty=10"] if strategy == "sma_cross" else [])
-    name = symbol or source.name.split(".")[0].split("_1m")[0].upper()
+    name = symbol or source.name.split(".")[0]
     try:
         spec = PaperSpec(
             strategy=strategy,
@@ -59,6 +59,9 @@ def paper(
     except (StrategyError, ValueError) as exc:
         raise fail(str(exc)) from None
     folder = run_dir or Path("var/runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-paper"
+    if folder.exists() and any(folder.iterdir()):
+        raise fail(f"run folder {folder} is not empty: a run is recorded once")
+
     console.print(
         f"[bold]quantdesk paper[/]: {strategy} on {name} from {source} at {speed}x; "
         f"recording to {folder}/ (Ctrl-C to stop)"

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from quantdesk.backtest.report import Report, build_report, equity_curve, load_close_series
 from quantdesk.config import Settings
@@ -55,11 +56,12 @@ class BacktestResult:
     report: Report
     trades: list[ClosedTrade]
     log_sha256: str
-    log_lines: list[str]
     bars: int
     elapsed_s: float
     gaps: int
     desk: Desk
+    curve_ts: Any
+    curve: Any
 
 
 def resolve_gate(profile: str, mode: Mode) -> Gate:
@@ -113,11 +115,12 @@ def run_backtest(
         report,
         ledger.trades,
         desk.engine.log.sha256,
-        desk.engine.log.lines,
         feed.count,
         elapsed,
         gaps,
         desk,
+        curve_ts,
+        curve,
     )
 
 

@@ -1,0 +1,1 @@
+"""Backtest results: the report, its files and its equity chart."""

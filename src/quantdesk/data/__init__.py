@@ -1,0 +1,1 @@
+"""Market data: bar files, synthetic data, quality checks."""
