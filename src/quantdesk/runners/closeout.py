@@ -14,11 +14,12 @@ _UNLIMITED = Decimal(10) ** 18
 def close_out(desk: Desk, last: dict[str, Bar]) -> None:
     """Flatten every symbol at its last bar's close; the trade's exit reason is end_of_data."""
     engine, oms = desk.engine, desk.oms
+    for symbol in sorted(last):
+        if oms.book.quantity(symbol) != 0 or oms.open_orders(symbol):
+            oms.flatten(symbol, END_OF_DATA)
+    engine.drain(None)  # acks (venue latency) and whatever else is still queued
     for symbol, bar in sorted(last.items()):
-        if oms.book.quantity(symbol) == 0 and not oms.open_orders(symbol):
-            continue
-        oms.flatten(symbol, END_OF_DATA)
-        engine.drain(engine.now())
-        close = bar.close
-        engine.settle(Bar(symbol, engine.now(), close, close, close, close, _UNLIMITED, 0))
+        if oms.book.quantity(symbol) != 0:
+            close = bar.close
+            engine.settle(Bar(symbol, engine.now(), close, close, close, close, _UNLIMITED, 0))
     engine.drain(None)
