@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint typecheck unit clean
+.PHONY: setup run test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "quantdesk needs Python 3.11 or newer")'
@@ -18,10 +18,11 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/quantdesk db upgrade
 	$(BIN)/quantdesk doctor
+	$(BIN)/quantdesk paper
 
 lint: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: setup
 	$(BIN)/mypy
@@ -33,6 +34,10 @@ test: lint typecheck
 
 unit: setup
 	$(BIN)/pytest tests/unit -q
+
+bench: setup
+	$(BIN)/python benchmarks/engine.py
+
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from quantdesk.commands import backtest, data, paper, replay
+from quantdesk.commands import backtest, data, paper, replay, slippage
 from quantdesk.commands.common import console, settings
 from quantdesk.storage import migrate
 from quantdesk.storage.db import make_engine
@@ -24,6 +24,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(audit_app, name="audit")
 app.add_typer(data.app, name="data")
+app.add_typer(slippage.app, name="slippage")
 app.command("backtest")(backtest.backtest)
 app.command("paper")(paper.paper)
 app.command("replay")(replay.replay_cmd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from decimal import Decimal
 
 from typer.testing import CliRunner
 
@@ -20,6 +21,7 @@ runner = CliRunner()
 
 
 def paper_run(tmp_path, speed: float = 1e6):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     data = tmp_path / "P.csv"
     write_bars(
         data, synth_bars(symbol="P", n=400, seed=11, session="nse", start=1_767_584_700_000_000_000)
@@ -88,3 +90,38 @@ def test_paper_run_persists_the_chain(tmp_path) -> None:
 
     assert actions[0] == "session.start" and actions[-1] == "session.end"
     assert "trade.closed" in actions
+
+
+def test_paper_run_charges_the_recorded_slippage_model_and_replays_it(tmp_path) -> None:
+    from sqlalchemy import insert
+
+    from quantdesk.domain.time import to_datetime
+    from quantdesk.storage import migrate, slippage
+    from quantdesk.storage.db import make_engine
+    from quantdesk.storage.models import SlippageModelRow
+
+    db = make_engine(f"sqlite:///{tmp_path / 'qd.db'}")
+    migrate.upgrade(db)
+    with db.begin() as c:
+        c.execute(
+            insert(SlippageModelRow),
+            [
+                {
+                    "symbol": "P",
+                    "side": side,
+                    "median_bps": bps,
+                    "samples": 9,
+                    "updated_at": to_datetime(0),
+                }
+                for side, bps in (("BUY", Decimal(40)), ("SELL", Decimal(40)))
+            ],
+        )
+    assert slippage.load(db)[("P", "BUY")] == 40
+    _run, run_dir, settings = paper_run(tmp_path)
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["slippage_model"] == {"P:BUY": "40", "P:SELL": "40"}
+    fills = [line for line in recorded_lines(run_dir) if line.startswith("fill|")]
+    _plain, plain_dir, _ = paper_run(tmp_path / "plain")
+    plain_fills = [line for line in recorded_lines(plain_dir) if line.startswith("fill|")]
+    assert fills[0] != plain_fills[0]  # 40 bps worse than the run without a model
+    assert replay(run_dir, settings).lines == recorded_lines(run_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from quantdesk.domain import Bar
 from quantdesk.domain.errors import Ambiguous, RateLimited, Rejected, TransientError
 from quantdesk.domain.order import OrderStatus
 from quantdesk.venues.base import OrderSnapshot
@@ -50,7 +51,9 @@ def test_rejection_retry_give_up() -> None:
 
 def test_venue_rejection_is_final_and_recorded_with_market_state() -> None:
     engine, venue, oms = scripted_desk()
-    engine._last["INFY"] = Decimal("101.5")
+    engine.last_bars["INFY"] = Bar(
+        "INFY", T0 - 60_000_000_000, *(Decimal("101.5"),) * 4, Decimal(1)
+    )
     venue.submit_script.append(Rejected("MARGIN", "insufficient margin"))
     risk = []
     engine.bus.subscribe("risk", risk.append)

@@ -1,8 +1,10 @@
 """The backtest report: exact money from the trades, statistics from the equity curve.
 
 P&L, fees and win rate are exact sums over closed trades. The equity curve (cash plus
-position marked at every bar close) is float statistics only: Sharpe from daily equity
-returns x sqrt(252) (0 with fewer than two days or no variance), drawdown from its peak.
+position marked at every bar close) is float statistics only: Sharpe is mean/stdev
+(sample) of the returns between the last equity of consecutive UTC days, x sqrt(252);
+it is 0.0 with fewer than two such returns (three days) or zero variance. Drawdown is
+the fall from the running peak, in money and, separately, in percent.
 """
 
 from __future__ import annotations
@@ -46,12 +48,18 @@ class Report:
     worst_trade: Decimal
     start_ts: int | None
     end_ts: int | None
+    exposure: float | None = None  # fraction of bar closes marked while in a position
 
 
 def load_close_series(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Bar END times (ns) and closes (float) of a bar file: the marks of the curve."""
+    """Bar END times (open + duration, ns) and closes (float) of a bar file: a bar's
+    close is only known at its end, so that is where the curve marks it. The duration is
+    the smallest gap between bars (one minute for a single bar), as the loader infers it;
+    only the timestamp and close columns are read."""
     ts, close = read_close_series(path)
-    duration = int(np.min(np.diff(ts))) if ts.size > 1 else 60 * 10**9
+    gaps = np.diff(ts)
+    gaps = gaps[gaps > 0]
+    duration = int(gaps.min()) if gaps.size else 60 * 10**9
     return ts + duration, close
 
 
@@ -71,8 +79,22 @@ def equity_curve(
     return bar_ts, cash[index] + qty[index] * bar_close
 
 
+def exposure_of(bar_ts: np.ndarray, changes: list[tuple[int, Decimal, Decimal]]) -> float:
+    """Fraction of bar closes at which the position (after changes at or before the
+    close, as in `equity_curve`) was not flat."""
+    if bar_ts.size == 0:
+        return 0.0
+    change_ts = np.asarray([c[0] for c in changes], dtype=np.int64)
+    open_ = np.concatenate([[False], [c[1] != 0 for c in changes]])
+    return float(np.mean(open_[np.searchsorted(change_ts, bar_ts, side="right")]))
+
+
 def build_report(
-    trades: list[Trade], capital: Decimal, curve_ts: np.ndarray, curve: np.ndarray
+    trades: list[Trade],
+    capital: Decimal,
+    curve_ts: np.ndarray,
+    curve: np.ndarray,
+    exposure: float | None = None,
 ) -> Report:
     nets = [t.net_pnl for t in trades]
     wins = sum(1 for n in nets if n > 0)
@@ -97,17 +119,19 @@ def build_report(
         worst_trade=min(nets, default=Decimal(0)),
         start_ts=int(curve_ts[0]) if curve_ts.size else None,
         end_ts=int(curve_ts[-1]) if curve_ts.size else None,
+        exposure=exposure,
     )
 
 
 def _drawdown(curve: np.ndarray) -> tuple[float, float]:
+    """Deepest fall from a running peak in money, and (separately: it may be another
+    fall) in percent of that peak."""
     if curve.size == 0:
         return 0.0, 0.0
     peaks = np.maximum.accumulate(curve)
     drops = peaks - curve
-    i = int(np.argmax(drops))
-    pct = float(drops[i] / peaks[i] * 100) if peaks[i] else 0.0
-    return float(drops[i]), pct
+    ratios = np.divide(drops, peaks, out=np.zeros_like(drops), where=peaks > 0)
+    return float(drops.max()), float(ratios.max() * 100)
 
 
 def daily_equity(curve_ts: np.ndarray, curve: np.ndarray) -> np.ndarray:
@@ -158,12 +182,19 @@ def write_trades_csv(path: Path, trades: list[Trade]) -> None:
                     t.quantity,
                     _plain(t.entry_price),
                     _plain(t.exit_price),
-                    t.pnl,
-                    t.fees,
-                    t.net_pnl,
+                    money(t.pnl),
+                    money(t.fees),
+                    money(t.net_pnl),
                     t.exit_reason,
                 ]
             )
+
+
+def money(value: Decimal) -> str:
+    """Exact amount without trailing zeros beyond the paisa (2499.750000 -> 2499.75)."""
+    text = format(value.normalize(), "f")
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
 
 
 def _plain(value: Decimal) -> str:
@@ -174,11 +205,11 @@ def _plain(value: Decimal) -> str:
 
 def report_dict(report: Report) -> dict[str, Any]:
     data = asdict(report)
-    return {k: format(v, "f") if isinstance(v, Decimal) else v for k, v in data.items()}
+    return {k: money(v) if isinstance(v, Decimal) else v for k, v in data.items()}
 
 
-def write_report_json(path: Path, report: Report) -> None:
-    path.write_text(json.dumps(report_dict(report), indent=2))
+def write_report_json(path: Path, report: Report, **extra: Any) -> None:
+    path.write_text(json.dumps({**report_dict(report), **extra}, indent=2))
 
 
 def render_report_table(report: Report) -> Table:
@@ -197,27 +228,36 @@ def render_report_table(report: Report) -> Table:
         ("avg trade (net)", f"{report.avg_trade_net:,.2f}"),
         ("best / worst", f"{report.best_trade:,.2f} / {report.worst_trade:,.2f}"),
     ]
+    if report.exposure is not None:
+        rows.append(("exposure", f"{report.exposure:.1%}"))
     for name, value in rows:
         table.add_row(name, value)
     return table
 
 
 def write_equity_html(path: Path, ts: np.ndarray, equity: np.ndarray, title: str) -> None:
-    """One self-contained page: equity and drawdown as inline SVG (no scripts)."""
-    step = max(1, len(equity) // CHART_POINTS)
-    xs, ys = ts[::step], equity[::step]
-    peaks = np.maximum.accumulate(ys) if ys.size else ys
-    drawdown = ys - peaks
-    start = _iso(int(ts[0])) if ts.size else ""
-    end = _iso(int(ts[-1])) if ts.size else ""
+    """One self-contained page: equity and drawdown as inline SVG (no scripts). Drawdown
+    is computed on the full curve; each chart keeps the min and max of every bucket, so
+    at most ~2,000 points are drawn and no peak or trough is lost."""
+    drawdown = equity - np.maximum.accumulate(equity) if equity.size else equity
+    span = f"{_iso(int(ts[0]))} &rarr; {_iso(int(ts[-1]))}" if ts.size else "no bars"
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:24px}}
 svg{{border:1px solid #ccc;background:#fff}}</style>
-</head><body><h1>{html.escape(title)}</h1><p>{start} &rarr; {end}</p>
-<h2>Equity</h2>{_svg(ys, "#1f6feb")}<h2>Drawdown</h2>{_svg(drawdown, "#d1242f")}
+</head><body><h1>{html.escape(title)}</h1><p>{span}</p>
+<h2>Equity</h2>{_svg(_decimate(equity), "#1f6feb")}
+<h2>Drawdown</h2>{_svg(_decimate(drawdown), "#d1242f")}
 </body></html>"""
     path.write_text(page)
-    del xs
+
+
+def _decimate(values: np.ndarray, points: int = CHART_POINTS) -> np.ndarray:
+    """Min and max of each of points/2 buckets, in time order."""
+    if values.size <= points:
+        return values
+    buckets = np.array_split(values, points // 2)
+    pairs = [(b.min(), b.max()) if b.argmin() < b.argmax() else (b.max(), b.min()) for b in buckets]
+    return np.asarray(pairs, dtype=np.float64).ravel()
 
 
 def _svg(values: np.ndarray, colour: str, width: int = 900, height: int = 260) -> str:

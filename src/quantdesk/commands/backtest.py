@@ -66,7 +66,8 @@ def backtest(
     except (BacktestError, StrategyError, DataFileError) as exc:
         raise fail(str(exc)) from None
     write_trades_csv(out_dir / "trades.csv", [t.trade for t in result.trades])
-    write_report_json(out_dir / "report.json", result.report)
+    write_report_json(out_dir / "report.json", result.report, missing_bars=result.gaps)
+
     write_equity_html(
         out_dir / "equity.html", result.curve_ts, result.curve, title=f"{strategy} on {data.name}"
     )
@@ -77,10 +78,12 @@ def backtest(
         f"decision log sha256 {result.log_sha256[:16]}"
     )
     if result.gaps:
+        where = f"inside {calendar.upper()} sessions" if calendar else "(no --calendar given)"
         console.print(
-            f"[yellow]warning:[/] {result.gaps} gap(s) in the data (missing bars); "
-            "see the data-quality section of the README"
+            f"[yellow]warning:[/] {result.gaps} missing bar(s) {where}: fills near them "
+            "used prices that never traded"
         )
+
     console.print(f"results in {out_dir}/ (trades.csv, report.json, equity.html, backtest.db)")
     (out_dir / "run.json").write_text(
         json.dumps(

@@ -6,7 +6,6 @@ already holds the order recognises it and a second live order can never appear.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 
 # Upstox order tags allow 20 characters; every venue we target accepts at least that.
@@ -14,10 +13,9 @@ CLIENT_ORDER_ID_LENGTH = 20
 
 
 def stable_id(*parts: object, length: int = 24) -> str:
-    """Short, URL-safe digest of `parts` (lower-case base32, no padding)."""
-    text = "\x1f".join(str(p) for p in parts)
-    digest = hashlib.sha256(text.encode()).digest()
-    return base64.b32encode(digest).decode().rstrip("=").lower()[:length]
+    """Short digest of `parts`: lower-case hex, at most 64 characters."""
+    text = "\x1f".join(map(str, parts))
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
 def plan_id(strategy: str, symbol: str, ts: int, side: str) -> str:

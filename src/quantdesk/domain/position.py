@@ -32,6 +32,7 @@ class _RoundTrip:
     exit_notional: Decimal = ZERO
     pnl: Decimal = ZERO
     fees: Decimal = ZERO
+    trade_id: str = ""  # derived once per round trip (see Position._trip_id)
 
     def close(self, symbol: str, ts: int) -> Trade:
         return Trade(
@@ -80,8 +81,7 @@ class Position:
     @property
     def open_trade_id(self) -> str | None:
         """Id of the round trip in progress (the Trade it will close as)."""
-        trip = self._trip
-        return trade_id(self.symbol, trip.opened_ts, trip.first_fill_id) if trip else None
+        return self._trip_id() if self._trip else None
 
     @property
     def open_trade(self) -> OpenTrade | None:
@@ -89,7 +89,7 @@ class Position:
         if trip is None:
             return None
         return OpenTrade(
-            trade_id=trade_id(self.symbol, trip.opened_ts, trip.first_fill_id),
+            trade_id=self._trip_id(),
             symbol=self.symbol,
             side=trip.side,
             quantity=trip.entry_qty,
@@ -125,6 +125,13 @@ class Position:
                 trade.fees,
             )
         return position
+
+    def _trip_id(self) -> str:
+        trip = self._trip
+        assert trip is not None
+        if not trip.trade_id:
+            trip.trade_id = trade_id(self.symbol, trip.opened_ts, trip.first_fill_id)
+        return trip.trade_id
 
     def unrealised_pnl(self, mark: Decimal) -> Decimal:
         return sub(mul(self.quantity, mark), self.cost)

@@ -29,7 +29,14 @@ class Signal:
     trail_distance: Decimal | None = None  # trailing stop distance in price units
     time_stop_ns: int | None = None  # exit this long after the entry fill
 
+    correlation_id: str = field(init=False, repr=False, compare=False)
+    plan_id: str = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
+        # the ids are derived once: they are read many times per signal
+        keys = (self.strategy, self.symbol, self.ts, self.side.value)
+        object.__setattr__(self, "correlation_id", "c" + stable_id(*keys, length=23))
+        object.__setattr__(self, "plan_id", plan_id(*keys))
         if self.quantity is not None and self.quantity <= 0:
             raise ValueError(f"{self.symbol}: signal quantity must be positive")
         if self.entry is not None and self.stop_loss is not None:
@@ -43,15 +50,6 @@ class Signal:
                     f"{self.symbol} {self.side}: stop {self.stop_loss} is not beyond entry "
                     f"{self.entry} on the losing side"
                 )
-
-    @property
-    def correlation_id(self) -> str:
-        """Links signal -> decision -> orders -> fills -> trade in the audit log."""
-        return "c" + stable_id(self.strategy, self.symbol, self.ts, self.side.value, length=23)
-
-    @property
-    def plan_id(self) -> str:
-        return plan_id(self.strategy, self.symbol, self.ts, self.side.value)
 
     @property
     def risk_per_unit(self) -> Decimal | None:

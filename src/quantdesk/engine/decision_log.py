@@ -21,7 +21,7 @@ class DecisionLog:
         self.sink: Callable[[str], None] | None = None  # e.g. the run recorder's log file
 
     def add(self, *fields: object) -> None:
-        line = "|".join(str(f) for f in fields)
+        line = "|".join(map(str, fields))
         self._hash.update(line.encode() + b"\n")
         self.count += 1
         if self._keep:

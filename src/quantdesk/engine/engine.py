@@ -67,11 +67,14 @@ class Engine:
         self.oms: OrderManager | None = None
         self.strategies: list[Strategy] = []
         self._by_symbol: dict[str, list[Strategy]] = {}
-        self._last: dict[str, Decimal] = {}
+        self.last_bars: dict[str, Bar] = {}
+        self._heap = self.queue._heap
+        self._advance = clock.advance_to
+        self._trailing: dict[str, object] = {}
         self._quotes: dict[str, Quote] = {}
         self._on_bar_venue: MarketHook | None = None
         self._on_quote_venue: MarketHook | None = None
-        self._oms_on_price: Callable[[str, Decimal, Decimal], None] | None = None
+        self._oms_on_price: Callable[[str, Decimal, Decimal], None] = lambda *_: None
         self.events_processed = 0
         self.slippage_model: dict[tuple[str, str], Decimal] = {}  # see storage.slippage
 
@@ -83,6 +86,7 @@ class Engine:
         self._on_quote_venue = getattr(venue, "on_quote", None)
         oms.fill_listeners.append(self._notify_fill)
         self._oms_on_price = oms.on_price
+        self._trailing = oms.trailing  # type: ignore[assignment]
 
     def add_strategy(self, strategy: Strategy) -> None:
         strategy.attach(self)
@@ -105,10 +109,20 @@ class Engine:
 
     def market_state(self, symbol: str) -> dict[str, str]:
         quote = self._quotes.get(symbol)
-        state = {"last": str(self._last.get(symbol, ""))}
+        last = self.last_price(symbol)
+        state = {"last": "" if last is None else str(last)}
         if quote is not None:
             state.update(bid=str(quote.bid), ask=str(quote.ask), spread=str(quote.spread))
         return state
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        """The latest of the last bar's close and the last quote's mid."""
+        bar = self.last_bars.get(symbol)
+        quote = self._quotes.get(symbol)
+        fresher = quote is not None and (bar is None or quote.ts >= bar.ts + bar.duration)
+        if fresher and quote is not None and quote.mid is not None:
+            return quote.mid
+        return bar.close if bar is not None else None
 
     def position(self, symbol: str) -> Decimal:
         assert self.oms is not None
@@ -127,14 +141,26 @@ class Engine:
         self.oms.on_update(update)
 
     # -- the loop --------------------------------------------------------------------
-    def run_feed(self, bars: Iterable[Bar], on_bar: Callable[[Bar], None] | None = None) -> None:
-        """Backtest/replay: merge a time-ordered bar feed with the queue. Events queued
-        beyond the last bar stay queued: the runner closes out, then drains."""
+    def run_feed(
+        self,
+        bars: Iterable[Bar],
+        progress: Callable[[int], None] | None = None,
+        every: int = 16_384,
+    ) -> int:
+        """Backtest/replay: merge a time-ordered bar feed with the queue; returns the
+        number of bars. Events queued beyond the last bar stay queued: the runner closes
+        out, then drains."""
         dispatch = self.on_bar
+        count = 0
         for bar in bars:
             dispatch(bar)
-            if on_bar is not None:
-                on_bar(bar)
+            count += 1
+            if progress is not None and not count % every:
+                progress(count)
+        if progress is not None:
+            progress(count)
+        self.events_processed += count
+        return count
 
     def drain(self, until: int | None) -> None:
         """Run queued events with ts <= until (all of them when until is None)."""
@@ -148,20 +174,20 @@ class Engine:
 
     def on_bar(self, bar: Bar) -> None:
         end = bar.ts + bar.duration
-        heap = self.queue._heap
+        heap = self._heap
         if heap and heap[0][0] <= end:
             self.drain(end)
-        self.clock.advance_to(end)
-        self._last[bar.symbol] = bar.close
-        if self._on_bar_venue is not None:
-            self._on_bar_venue(bar)
+        self._advance(end)
+        self.last_bars[bar.symbol] = bar
+        venue_on_bar = self._on_bar_venue
+        if venue_on_bar is not None:
+            venue_on_bar(bar)
             if heap and heap[0][0] <= end:  # fills at this bar's prices first
                 self.drain(end)
-        if self._oms_on_price is not None:
+        if self._trailing:
             self._oms_on_price(bar.symbol, bar.high, bar.low)
         for strategy in self._by_symbol.get(bar.symbol, ()):
             strategy.on_bar(bar)
-        self.events_processed += 1
 
     def settle(self, bar: Bar) -> None:
         """Let the venue match resting orders against `bar` without strategies seeing it
@@ -177,8 +203,6 @@ class Engine:
             self.drain(quote.ts)
         self.clock.advance_to(quote.ts)
         self._quotes[quote.symbol] = quote
-        if quote.bid is not None and quote.ask is not None:
-            self._last[quote.symbol] = (quote.bid + quote.ask) / 2
         if self._on_quote_venue is not None:
             self._on_quote_venue(quote)
             self.drain(quote.ts)
@@ -229,7 +253,7 @@ class Engine:
 
     def _decide(self, signal: Signal) -> Decision:
         lot = self._lot(signal.symbol)
-        price = signal.entry if signal.entry is not None else self._last.get(signal.symbol)
+        price = signal.entry if signal.entry is not None else self.last_price(signal.symbol)
         reasons: tuple[str, ...] = ()
         quantity = Decimal(0)
         if price is None:

@@ -78,7 +78,7 @@ class OrderManager:
         self._attempts: dict[str, int] = {}
         self._exit_reasons: dict[str, str] = {}
         self._cancel_after_resolve: set[str] = set()
-        self._trailing: dict[str, list[Bracket]] = {}
+        self.trailing: dict[str, list[Bracket]] = {}
 
     # -- entry points ----------------------------------------------------------------
     def execute(
@@ -111,7 +111,7 @@ class OrderManager:
                 entry_cid=entry.client_order_id,
             )
             if spec.trail_distance is not None:
-                self._trailing.setdefault(decision.symbol, []).append(plan.bracket)
+                self.trailing.setdefault(decision.symbol, []).append(plan.bracket)
         return self.submit(entry)
 
     def flatten(self, symbol: str, reason: str, plan_id: str | None = None) -> Order | None:
@@ -179,7 +179,7 @@ class OrderManager:
         )
         plan.bracket = Bracket.rebuild(spec, entry, [o for o in mine if o.leg != "entry"])
         if spec.trail_distance is not None:
-            self._trailing.setdefault(decision.symbol, []).append(plan.bracket)
+            self.trailing.setdefault(decision.symbol, []).append(plan.bracket)
 
     def _reconcile(self, cid: object) -> None:
         order = self.orders[str(cid)]
@@ -214,7 +214,7 @@ class OrderManager:
 
     def on_price(self, symbol: str, high: Decimal, low: Decimal) -> None:
         """Market moved: trail the stops of this symbol's trailing brackets."""
-        brackets = self._trailing.get(symbol)
+        brackets = self.trailing.get(symbol)
         if not brackets:
             return
         for bracket in list(brackets):
@@ -222,6 +222,8 @@ class OrderManager:
                 brackets.remove(bracket)  # finished
                 continue
             self._run(bracket.on_price(high, low))
+        if not brackets:
+            del self.trailing[symbol]
 
     def cancel_all(self, symbol: str | None, reason: str) -> None:
         for order in list(self.orders.values()):
@@ -503,8 +505,10 @@ class OrderManager:
         return plan_id in self.plans or plan_id in self.done_plans
 
     def _time_stop(self, plan_id: object) -> None:
-        plan = self.plans[str(plan_id)]
-        if plan.decision is None or self.book.plan_of_open_trade(plan.decision.symbol) != plan_id:
+        plan = self.plans.get(str(plan_id))
+        if plan is None or plan.decision is None:
+            return
+        if self.book.plan_of_open_trade(plan.decision.symbol) != plan_id:
             return  # that trade is already closed
         self.flatten(plan.decision.symbol, "time_stop")
 

@@ -4,7 +4,7 @@ venue, with the chain persisted to the run's own database and a report at the en
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -13,10 +13,10 @@ from typing import Any
 from quantdesk.backtest.report import Report, build_report, equity_curve, load_close_series
 from quantdesk.config import Settings
 from quantdesk.data.bars import find_gaps, iter_bars
+from quantdesk.data.quality import CALENDARS, real_gaps
 from quantdesk.desk import Desk, build_desk
 from quantdesk.domain.enums import Mode
 from quantdesk.domain.fill import Fill
-from quantdesk.domain.market import Bar
 from quantdesk.domain.time import session_id
 from quantdesk.engine.clock import SimulatedClock
 from quantdesk.execution.book import ClosedTrade
@@ -32,7 +32,6 @@ RISK_PROFILES: dict[str, Gate] = {
     "none": allow_all,  # research only: refused in PAPER and LIVE
     "default": allow_all,  # the configured limits; the full risk engine plugs in here
 }
-PROGRESS_EVERY = 16_384
 
 
 class BacktestError(ValueError):
@@ -82,6 +81,9 @@ def run_backtest(
 ) -> BacktestResult:
     if not spec.data.exists():
         raise BacktestError(f"data file {spec.data} does not exist")
+    if spec.calendar is not None and spec.calendar not in CALENDARS:
+        raise BacktestError(f"unknown calendar {spec.calendar!r} (known: {', '.join(CALENDARS)})")
+
     gate = resolve_gate(spec.risk_profile, Mode.BACKTEST)
     symbol = spec.symbol or spec.data.name.split(".")[0]
     strategy = build_strategy(spec.strategy, symbol, spec.params)
@@ -101,21 +103,23 @@ def run_backtest(
     desk.engine.bus.subscribe("trade", ledger.trades.append)
     desk.engine.start()
     started = time.perf_counter()
-    feed = _Feed(iter_bars(spec.data, symbol=symbol), progress)
-    desk.engine.run_feed(feed)
-    close_out(desk, feed.last)
+    bars = desk.engine.run_feed(iter_bars(spec.data, symbol=symbol), progress)
+    last = dict(desk.engine.last_bars)
+    close_out(desk, last)
     journal.flush()
     elapsed = time.perf_counter() - started
     ts, close = load_close_series(spec.data)
     curve_ts, curve = equity_curve(ts, close, ledger.changes, settings.risk.capital)
     trades = [c.trade for c in ledger.trades]
     report = build_report(trades, settings.risk.capital, curve_ts, curve)
-    gaps = len(find_gaps(spec.data, feed.duration)) if feed.duration else 0
+    duration = next(iter(last.values())).duration if last else 0
+    found = find_gaps(spec.data, duration) if duration else []
+    gaps = sum(missing for _, missing in real_gaps(found, spec.calendar))
     return BacktestResult(
         report,
         ledger.trades,
         desk.engine.log.sha256,
-        feed.count,
+        bars,
         elapsed,
         gaps,
         desk,
@@ -132,34 +136,6 @@ def _journal(spec: BacktestSpec, settings: Settings, out_dir: Path) -> Journal:
         session_id(time.time_ns(), Mode.BACKTEST, settings.label), settings.config_sha
     )
     return Journal(engine, provenance, batch_size=20_000)
-
-
-class _Feed:
-    """Counts bars, remembers the last one, reports progress; no per-bar allocation."""
-
-    def __init__(self, bars: Iterable[Bar], progress: Callable[[int], None] | None) -> None:
-        self._bars = bars
-        self._progress = progress
-        self.count = 0
-        self.last: dict[str, Bar] = {}
-        self.duration = 0
-
-    def __iter__(self) -> Iterator[Bar]:
-        progress = self._progress
-        count = 0
-        last = self.last
-        bar = None
-        for bar in self._bars:
-            yield bar
-            last[bar.symbol] = bar
-            count += 1
-            if count % PROGRESS_EVERY == 0 and progress is not None:
-                progress(count)
-        self.count = count
-        if bar is not None:
-            self.duration = bar.duration
-        if progress is not None:
-            progress(count)
 
 
 class _Ledger:

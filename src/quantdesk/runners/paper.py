@@ -24,7 +24,8 @@ from quantdesk.engine.clock import SimulatedClock, WallClock
 from quantdesk.engine.recorder import EventRecorder, write_manifest
 from quantdesk.risk.gate import allow_all
 from quantdesk.runners.closeout import close_out
-from quantdesk.storage import migrate
+from quantdesk.runners.slippage_job import apply_model, to_manifest
+from quantdesk.storage import migrate, slippage
 from quantdesk.storage.db import make_engine
 from quantdesk.storage.journal import Journal, Provenance
 from quantdesk.strategies.registry import build_strategy
@@ -99,7 +100,10 @@ async def run_paper(
     desk = build_paper_desk(spec, settings, clock, journal)
     recorder = EventRecorder(run_dir)
     desk.engine.log.sink = recorder.log_line
-    write_manifest(run_dir, manifest(spec, settings, session, data_name))
+    model = slippage.load(db)
+    apply_model(desk, model)
+    base = {**manifest(spec, settings, session, data_name), "slippage_model": to_manifest(model)}
+    write_manifest(run_dir, base)
     run = PaperRun(desk, run_dir)
     journal.record_action(
         ts=clock.now(),
@@ -123,7 +127,7 @@ async def run_paper(
         )
         journal.flush()
         finished = {
-            **manifest(spec, settings, session, data_name),
+            **base,
             "bars": run.bars,
             "log_sha256": desk.engine.log.sha256,
             "log_lines": desk.engine.log.count,

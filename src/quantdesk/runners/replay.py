@@ -20,6 +20,7 @@ from quantdesk.engine.recorder import read_bars, read_manifest
 from quantdesk.execution.book import ClosedTrade
 from quantdesk.runners.closeout import close_out
 from quantdesk.runners.paper import PaperSpec, build_paper_desk
+from quantdesk.runners.slippage_job import apply_model, from_manifest
 from quantdesk.venues.paper import PaperVenueConfig
 
 RECORDED = "recorded"
@@ -75,6 +76,7 @@ def replay(run_dir: Path, settings: Settings, profile: Path | None = None) -> Re
     bars = read_bars(run_dir)
     clock = SimulatedClock(bars[0].ts if bars else 0)
     desk = build_paper_desk(spec, replay_settings, clock, journal=None)
+    apply_model(desk, from_manifest(manifest.get("slippage_model", {})))
     result = ReplayResult(name, "", [])
     desk.engine.bus.subscribe("trade", result.trades.append)
     desk.engine.start()

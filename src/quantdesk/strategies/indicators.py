@@ -81,42 +81,74 @@ class Crossover:
     """Sign changes of SMA(fast) - SMA(slow): +1 cross up, -1 cross down, 0 otherwise.
 
     A zero difference keeps the previous sign; the first sign established is not a cross.
+    Both windows share one exact integer conversion and live in this one object: it runs
+    once per bar, so it is written for speed.
     """
 
-    __slots__ = ("_fast", "_slow", "state")
+    __slots__ = ("_fq", "_fs", "_scale", "_sq", "_ss", "fast_period", "slow_period", "state")
 
     def __init__(self, fast: int, slow: int) -> None:
         if not 0 < fast < slow:
             raise ValueError(f"need 0 < fast < slow, got fast={fast} slow={slow}")
-        self._fast = SMA(fast)
-        self._slow = SMA(slow)
+        self.fast_period = fast
+        self.slow_period = slow
+        self._fq: deque[int] = deque()
+        self._sq: deque[int] = deque()
+        self._fs = 0
+        self._ss = 0
+        self._scale = _Scaled()
         self.state = 0
 
     def update(self, value: Decimal) -> int:
-        fast, slow = self._fast, self._slow
-        fast.update(value)
-        if not slow.update(value):
+        scaled = self._scale.cache.get(value)
+        if scaled is None:
+            scaled = self._convert(value)
+        fq, sq = self._fq, self._sq
+        fq.append(scaled)
+        sq.append(scaled)
+        fs = self._fs + scaled
+        ss = self._ss + scaled
+        if len(fq) > self.fast_period:
+            fs -= fq.popleft()
+        self._fs = fs
+        n = len(sq)
+        if n > self.slow_period:
+            ss -= sq.popleft()
+        self._ss = ss
+        if n < self.slow_period:
             return 0
-        # compare the means exactly: sum_f / n_f vs sum_s / n_s, at a common scale
-        shift = slow._scale.places - fast._scale.places
-        left = fast._sum * slow.period * 10**shift if shift else fast._sum * slow.period
-        right = slow._sum * fast.period
-        if left > right:
-            sign = 1
-        elif left < right:
-            sign = -1
-        else:
+        left = fs * self.slow_period  # compare the means exactly: fs/nf vs ss/ns
+        right = ss * self.fast_period
+        if left == right:
             return 0
+        sign = 1 if left > right else -1
         previous = self.state
         if sign == previous:
             return 0
         self.state = sign
         return sign if previous else 0
 
+    def _convert(self, value: Decimal) -> int:
+        extra = self._scale.needs_rescale(value)
+        if extra:
+            factor = 10**extra
+            self._fq = deque(v * factor for v in self._fq)
+            self._sq = deque(v * factor for v in self._sq)
+            self._fs *= factor
+            self._ss *= factor
+            self._scale.places += extra
+            self._scale.cache.clear()
+        return self._scale.convert(value)
+
+    def _mean(self, total: int, window: deque[int], period: int) -> Decimal | None:
+        if len(window) < period:
+            return None
+        return (Decimal(total) / period).scaleb(-self._scale.places)
+
     @property
     def fast(self) -> Decimal | None:
-        return self._fast.value
+        return self._mean(self._fs, self._fq, self.fast_period)
 
     @property
     def slow(self) -> Decimal | None:
-        return self._slow.value
+        return self._mean(self._ss, self._sq, self.slow_period)

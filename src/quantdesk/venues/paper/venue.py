@@ -49,6 +49,7 @@ class PaperVenue:
         self.sink = sink
         self.config = config or PaperVenueConfig()
         self.name = name
+        self.slippage_model = dict(self.config.slippage_model)  # refreshed by the daily job
         self._rng = random.Random(self.config.seed)  # noqa: S311 - a simulation, not security
         self._latency = self.config.latency_ms * NS_PER_MS
         self._orders: dict[str, Working] = {}  # every order ever accepted
@@ -179,7 +180,7 @@ class PaperVenue:
             self._fill(working, quantity, price, quote.ts)
 
     def _bps(self, working: Working) -> Decimal:
-        model = self.config.slippage_model.get(f"{working.symbol}:{working.side.value}")
+        model = self.slippage_model.get(f"{working.symbol}:{working.side.value}")
         return self.config.half_spread_bps + (model or Decimal(0))
 
     def _capped(self, working: Working, volume: Decimal) -> Decimal:
