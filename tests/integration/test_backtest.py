@@ -162,7 +162,7 @@ def test_malformed_data_is_a_clear_error(tmp_path) -> None:
     bad.write_text("timestamp,open,high,low,close,volume\n1767585900,10,9,8,10,1\n")
     result = runner.invoke(app, ["backtest", "--data", str(bad), "--strategy", "sma_cross"])
     assert result.exit_code == 2
-    assert "bad.csv line 2: high below" in result.output
+    assert "bad.csv line 2: high 9 below open 10" in result.output
 
 
 def test_unknown_strategy_and_bad_params_are_clear_errors(tmp_path) -> None:
