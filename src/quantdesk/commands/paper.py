@@ -36,7 +36,7 @@ def paper(
     strategy: Annotated[str, typer.Option(help="strategy name")] = "sma_cross",
     param: Annotated[list[str] | None, typer.Option(help="strategy parameter k=v (repeat)")] = None,
     symbol: Annotated[str | None, typer.Option(help="symbol (default: file name)")] = None,
-    speed: Annotated[float, typer.Option(min=0.01, help="clock multiplier; 1 = real time")] = 60.0,
+    speed: Annotated[float, typer.Option(min=0.01, help="clock multiplier; 1 = real time")] = 600.0,
     latency_ms: Annotated[int, typer.Option(min=0, help="paper venue latency")] = 50,
     run_dir: Annotated[Path | None, typer.Option(help="where the run is recorded")] = None,
 ) -> None:
