@@ -149,6 +149,22 @@ def test_bundled_sample_matches_the_reference_trade_for_trade(tmp_path) -> None:
     assert got == expected
 
 
+def test_rerunning_into_the_same_folder_replaces_the_run(tmp_path) -> None:
+    out = tmp_path / "out"
+    args = ("--data", str(sample_path()), "--strategy", "sma_cross", "--out", str(out))
+    first = backtest(*args)
+    second = backtest(*args)
+    assert first.exit_code == 0 and second.exit_code == 0, second.output
+    assert rows(out)
+    from sqlalchemy import func, select
+
+    from quantdesk.storage.db import make_engine
+    from quantdesk.storage.models import TradeRow
+
+    with make_engine(f"sqlite:///{out / 'backtest.db'}").connect() as c:
+        assert c.scalar(select(func.count()).select_from(TradeRow)) == len(rows(out))
+
+
 def test_research_only_risk_profile_is_refused_outside_backtests() -> None:
     assert resolve_gate("none", Mode.BACKTEST) is not None
     with pytest.raises(BacktestError, match="refused in PAPER"):

@@ -129,6 +129,9 @@ def run_backtest(
 
 
 def _journal(spec: BacktestSpec, settings: Settings, out_dir: Path) -> Journal:
+    if spec.database_url is None:  # the folder holds the latest run: start a fresh chain
+        for leftover in out_dir.glob("backtest.db*"):
+            leftover.unlink()
     url = spec.database_url or f"sqlite:///{out_dir / 'backtest.db'}"
     engine = make_engine(url)
     migrate.upgrade(engine)
