@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from quantdesk.commands.common import console, fail, settings
-from quantdesk.data.bars import DataFileError, iter_bars
+from quantdesk.data.bars import DataFileError, iter_bars, symbol_of
 from quantdesk.domain.fill import Fill
 from quantdesk.domain.time import IST, to_datetime
 from quantdesk.execution.book import ClosedTrade
@@ -46,7 +46,7 @@ def paper(
     if not source.exists():
         raise fail(f"data file {source} does not exist")
     params = param or (["fast=10", "slow=30", "qty=10"] if strategy == "sma_cross" else [])
-    name = symbol or source.name.split(".")[0]
+    name = symbol or symbol_of(source)
     try:
         spec = PaperSpec(
             strategy=strategy,

@@ -52,6 +52,7 @@ _CACHE_LIMIT = 250_000  # distinct raw values kept per column type
 _EPOCH_UNITS = ((1e11, 10**9), (1e14, 10**6), (1e17, 10**3))  # (below, ns per unit)
 _TS_UNITS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _SUFFIXES = (".gz", ".csv", ".parquet", ".pq")
+_ROW_GROUP = 131_072  # rows per Parquet row group written
 _NEW = tuple.__new__
 
 Int64s = npt.NDArray[np.int64]
@@ -563,10 +564,10 @@ def write_bars(path: Path | str, bars: Iterable[Bar]) -> int:
     if _is_parquet(path):
         stamps = pa.array(ts, pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
         columns = {n: _decimal_array(col) for n, col in zip(VALUES, values, strict=True)}
-        # decimals of up to 18 digits stored as integers: exact and fast to read back
-        pq.write_table(
-            pa.table({"timestamp": stamps, **columns}), path, store_decimal_as_integer=True
-        )
+        # decimals of up to 18 digits stored as integers: exact and fast to read back;
+        # modest row groups, because a reader decodes a whole row group at a time
+        table = pa.table({"timestamp": stamps, **columns})
+        pq.write_table(table, path, row_group_size=_ROW_GROUP, store_decimal_as_integer=True)
     else:
         _write_csv(path, ts, values)
     return len(ts)

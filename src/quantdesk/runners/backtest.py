@@ -10,9 +10,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from quantdesk.backtest.report import Report, build_report, equity_curve, load_close_series
+from quantdesk.backtest.report import (
+    Report,
+    build_report,
+    equity_curve,
+    exposure_of,
+    load_close_series,
+)
 from quantdesk.config import Settings
-from quantdesk.data.bars import find_gaps, iter_bars
+from quantdesk.data.bars import find_gaps, iter_bars, symbol_of
 from quantdesk.data.quality import CALENDARS, real_gaps
 from quantdesk.desk import Desk, build_desk
 from quantdesk.domain.enums import Mode
@@ -85,7 +91,7 @@ def run_backtest(
         raise BacktestError(f"unknown calendar {spec.calendar!r} (known: {', '.join(CALENDARS)})")
 
     gate = resolve_gate(spec.risk_profile, Mode.BACKTEST)
-    symbol = spec.symbol or spec.data.name.split(".")[0]
+    symbol = spec.symbol or symbol_of(spec.data)
     strategy = build_strategy(spec.strategy, symbol, spec.params)
     out_dir.mkdir(parents=True, exist_ok=True)
     journal = _journal(spec, settings, out_dir)
@@ -111,7 +117,13 @@ def run_backtest(
     ts, close = load_close_series(spec.data)
     curve_ts, curve = equity_curve(ts, close, ledger.changes, settings.risk.capital)
     trades = [c.trade for c in ledger.trades]
-    report = build_report(trades, settings.risk.capital, curve_ts, curve)
+    report = build_report(
+        trades,
+        settings.risk.capital,
+        curve_ts,
+        curve,
+        exposure=exposure_of(curve_ts, ledger.changes),
+    )
     duration = next(iter(last.values())).duration if last else 0
     found = find_gaps(spec.data, duration) if duration else []
     gaps = sum(missing for _, missing in real_gaps(found, spec.calendar))
