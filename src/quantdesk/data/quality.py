@@ -4,18 +4,16 @@ weekends of an exchange calendar are not gaps."""
 
 from __future__ import annotations
 
-MINUTE = 60 * 10**9
-DAY = 86_400 * 10**9
-IST_OFFSET = 19_800 * 10**9
+from quantdesk.domain.time import is_weekday, ist_day_minute
+
 NSE_OPEN, NSE_CLOSE = 9 * 60 + 15, 15 * 60 + 30  # minutes after midnight IST
 CALENDARS = ("nse",)
 
 
 def in_nse_session(ts: int) -> bool:
     """Weekday, 09:15 <= time < 15:30 IST (exchange holidays arrive with the risk calendar)."""
-    local = ts + IST_OFFSET
-    day, minute = local // DAY, (local % DAY) // MINUTE
-    return (day + 3) % 7 < 5 and NSE_OPEN <= minute < NSE_CLOSE
+    day, minute = ist_day_minute(ts)
+    return is_weekday(day) and NSE_OPEN <= minute < NSE_CLOSE
 
 
 def real_gaps(gaps: list[tuple[int, int]], calendar: str | None) -> list[tuple[int, int]]:

@@ -23,10 +23,15 @@ from statistics import NormalDist
 from typing import cast
 
 from quantdesk.domain.market import Bar
+from quantdesk.domain.time import (
+    IST_OFFSET_NS,
+    NS_PER_DAY,
+    NS_PER_MINUTE,
+    is_weekday,
+    ist_day_minute,
+)
 
-MINUTE = 60_000_000_000
-DAY = 86_400_000_000_000
-IST_OFFSET = 19_800_000_000_000
+MINUTE = NS_PER_MINUTE
 NSE_OPEN = (9 * 60 + 15) * MINUTE  # after IST midnight
 NSE_SESSION = 375 * MINUTE
 SESSIONS = ("24x7", "nse")
@@ -86,10 +91,10 @@ def session_times(start: int, duration_ns: int, session: str) -> Iterator[int]:
 
 
 def _nse_times(start: int, duration_ns: int) -> Iterator[int]:
-    day = (start + IST_OFFSET) // DAY
+    day, _ = ist_day_minute(start)
     while True:
-        if (day + 3) % 7 < 5:  # 1970-01-01 was a Thursday: Monday..Friday
-            opening = day * DAY + NSE_OPEN - IST_OFFSET
+        if is_weekday(day):
+            opening = day * NS_PER_DAY + NSE_OPEN - IST_OFFSET_NS
             first = max(opening, start)
             first += -(first - opening) % duration_ns  # next bar boundary
             yield from range(first, opening + NSE_SESSION, duration_ns)

@@ -13,6 +13,9 @@ from quantdesk.domain.enums import Mode
 IST = ZoneInfo("Asia/Kolkata")
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
+NS_PER_MINUTE = 60 * NS_PER_S
+NS_PER_DAY = 86_400 * NS_PER_S
+IST_OFFSET_NS = 19_800 * NS_PER_S  # +05:30 all year: India has no daylight saving
 
 
 def to_datetime(ts: int) -> datetime:
@@ -31,6 +34,18 @@ def from_datetime(moment: datetime) -> int:
 
 def ist_date(ts: int) -> date:
     return to_datetime(ts).astimezone(IST).date()
+
+
+def ist_day_minute(ts: int) -> tuple[int, int]:
+    """IST day number (days since 1970-01-01) and minute of that day. Integer arithmetic:
+    it runs once per bar, where building a datetime would cost more than the strategy."""
+    local = ts + IST_OFFSET_NS
+    return local // NS_PER_DAY, local % NS_PER_DAY // NS_PER_MINUTE
+
+
+def is_weekday(day: int) -> bool:
+    """For a day number from `ist_day_minute` (1970-01-01 was a Thursday)."""
+    return (day + 3) % 7 < 5
 
 
 def session_id(ts: int, mode: Mode, label: str) -> str:

@@ -19,12 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from quantdesk.domain.market import Bar
 from quantdesk.domain.money import round_to_step
+from quantdesk.domain.time import NS_PER_MINUTE, ist_day_minute
 from quantdesk.strategies.base import Strategy
 from quantdesk.strategies.indicators import SMA
 
-IST_OFFSET_NS = (5 * 3600 + 30 * 60) * 1_000_000_000
-DAY_NS = 86_400 * 1_000_000_000
-MINUTE_NS = 60 * 1_000_000_000
 SESSION_OPEN = 9 * 60 + 15  # minutes after midnight IST
 
 
@@ -67,8 +65,7 @@ class IntradayBreakout(Strategy):
         self._exit_by = _minutes(p.exit_by)
 
     def on_bar(self, bar: Bar) -> None:
-        local = bar.ts + IST_OFFSET_NS
-        day, minute = local // DAY_NS, (local % DAY_NS) // MINUTE_NS
+        day, minute = ist_day_minute(bar.ts)
         if day != self._day:
             self._new_day(day)
         self._last_close = bar.close
@@ -111,7 +108,7 @@ class IntradayBreakout(Strategy):
         away = ROUND_FLOOR if not long else ROUND_CEILING
         tp1 = round_to_step(entry + direction * p.tp1_r * risk, p.tick, away)
         tp2 = round_to_step(entry + direction * p.tp2_r * risk, p.tick, away)
-        hold_ns = max(1, self._exit_by - minute) * MINUTE_NS
+        hold_ns = max(1, self._exit_by - minute) * NS_PER_MINUTE
         details = {
             "entry": entry,
             "stop_loss": stop,
