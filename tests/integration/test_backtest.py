@@ -165,6 +165,22 @@ def test_rerunning_into_the_same_folder_replaces_the_run(tmp_path) -> None:
         assert c.scalar(select(func.count()).select_from(TradeRow)) == len(rows(out))
 
 
+def test_missing_bars_are_counted_against_the_calendar(tmp_path) -> None:
+    data = tmp_path / "G.csv"
+    t0 = 1_767_584_700  # Monday 2026-01-05 09:15 IST
+    minutes = [*range(375), *(1440 + m for m in range(375) if m not in (100, 101, 102))]
+    data.write_text(
+        "timestamp,open,high,low,close,volume\n"
+        + "".join(f"{t0 + 60 * m},10,10,10,10,1\n" for m in minutes)
+    )
+    for calendar, expected in ((None, 1065 + 3), ("nse", 3)):
+        out = tmp_path / f"out-{calendar}"
+        args = ["--data", str(data), "--strategy", "sma_cross", "--out", str(out)]
+        result = backtest(*args, *(["--calendar", calendar] if calendar else []))
+        assert result.exit_code == 0, result.output
+        assert json.loads((out / "report.json").read_text())["missing_bars"] == expected
+
+
 def test_research_only_risk_profile_is_refused_outside_backtests() -> None:
     assert resolve_gate("none", Mode.BACKTEST) is not None
     with pytest.raises(BacktestError, match="refused in PAPER"):

@@ -125,7 +125,8 @@ def run_backtest(
         exposure=exposure_of(curve_ts, ledger.changes),
     )
     duration = next(iter(last.values())).duration if last else 0
-    found = find_gaps(spec.data, duration) if duration else []
+    # the close series already holds every bar's end time: no second read of the file
+    found = find_gaps(ts - duration, duration) if duration else []
     gaps = sum(missing for _, missing in real_gaps(found, spec.calendar))
     return BacktestResult(
         report,

@@ -31,7 +31,7 @@ from quantdesk.storage.models import (
     SignalRow,
     TradeRow,
 )
-from quantdesk.storage.redact import jsonable, redact
+from quantdesk.storage.redact import redact
 
 # Parents before children, so foreign keys hold inside every flush.
 _TABLES: list[Table] = [
@@ -467,4 +467,4 @@ def _write_upserts(
     pending.clear()
 
 
-__all__ = ["DuplicatePlan", "Journal", "Provenance", "jsonable", "redact"]
+__all__ = ["DuplicatePlan", "Journal", "Provenance"]
