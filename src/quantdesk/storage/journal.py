@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, insert, select, tuple_, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.exc import IntegrityError
 
 from quantdesk.domain import Decision, Fill, Order, Position, RiskEvent, Signal, Trade
 from quantdesk.domain.errors import DuplicatePlan
-from quantdesk.domain.time import to_datetime
 from quantdesk.domain.trade import OpenTrade
+from quantdesk.storage.background import BackgroundWriter
 from quantdesk.storage.models import (
     AuditLogRow,
     DecisionRow,
@@ -32,6 +31,7 @@ from quantdesk.storage.models import (
     TradeRow,
 )
 from quantdesk.storage.redact import redact
+from quantdesk.storage.rows import TableWriter
 
 # Parents before children, so foreign keys hold inside every flush.
 _TABLES: list[Table] = [
@@ -77,6 +77,8 @@ class Journal:
         self._pending = 0
         self._plans: set[str] = set()
         self._fills: set[tuple[str, str]] = set()
+        self._writers: dict[str, TableWriter] | None = None
+        self._background = BackgroundWriter() if batch_size > 1 else None
 
     # -- buffering -------------------------------------------------------------------
     def _insert(self, table: str, row: dict[str, Any]) -> None:
@@ -103,31 +105,72 @@ class Journal:
         self._insert(
             "audit_log",
             {
-                "ts": to_datetime(ts),
+                "ts": ts,
                 "correlation_id": correlation_id,
                 "actor": actor,
                 "action": action,
                 "entity": entity,
                 "entity_id": str(entity_id),
-                "payload": redact(payload),
+                "payload": payload,
             },
         )
         if self._pending >= self.batch_size:
-            self.flush()
+            self._hand_off()
 
     def flush(self) -> None:
-        """Write everything buffered in one transaction."""
+        """Write everything buffered; returns once it is committed."""
+        self._hand_off()
+        if self._background is not None:
+            self._background.wait()
+
+    def _hand_off(self) -> None:
+        """Batched journals write on a background thread (see storage.background);
+        write-through journals commit here, before the record call returns."""
         if not self._pending:
             return
+        inserts, upserts = self._inserts, self._upserts
+        self._inserts = {t.name: [] for t in _TABLES}
+        self._upserts = {k: {} for k in _KEYS}
+        self._pending = 0
+        if self._background is None:
+            try:
+                self._write(inserts, upserts)
+            except IntegrityError:
+                raise  # the batch itself is invalid (a duplicate plan): never retried
+            except Exception:
+                self._restore(inserts, upserts)  # the database is away: retry next time
+                raise
+        else:
+            self._background.submit(lambda: self._write(inserts, upserts))
+
+    def _restore(
+        self,
+        inserts: dict[str, list[dict[str, Any]]],
+        upserts: dict[str, dict[tuple[Any, ...], dict[str, Any]]],
+    ) -> None:
+        for name, rows in inserts.items():
+            self._inserts[name][:0] = rows
+        for name, pending in upserts.items():
+            self._upserts[name] = {**pending, **self._upserts[name]}
+        self._pending += sum(map(len, inserts.values())) + sum(map(len, upserts.values()))
+
+    def _write(
+        self,
+        inserts: dict[str, list[dict[str, Any]]],
+        upserts: dict[str, dict[tuple[Any, ...], dict[str, Any]]],
+    ) -> None:
+        """One transaction, parents before children."""
+        if self._writers is None:
+            dialect = self.engine.dialect
+            self._writers = {
+                t.name: TableWriter(t, dialect, _KEYS.get(t.name, ())) for t in _TABLES
+            }
         with self.engine.begin() as connection:
             for table in _TABLES:
-                rows = self._inserts[table.name]
-                if rows:
-                    connection.execute(insert(table), rows)
-                    rows.clear()
-                if self._upserts.get(table.name):
-                    _write_upserts(connection, table, self._upserts[table.name])
-        self._pending = 0
+                writer = self._writers[table.name]
+                writer.write(connection, inserts[table.name])
+                if table.name in upserts:
+                    writer.write(connection, upserts[table.name].values())
 
     # -- records ---------------------------------------------------------------------
     def record_signal(self, signal: Signal) -> None:
@@ -138,7 +181,7 @@ class Journal:
                 "strategy": signal.strategy,
                 "symbol": signal.symbol,
                 "side": signal.side.value,
-                "ts": to_datetime(signal.ts),
+                "ts": signal.ts,
                 "entry": signal.entry,
                 "stop_loss": signal.stop_loss,
                 "targets": _text(signal.targets),
@@ -187,7 +230,7 @@ class Journal:
                 "reasons": list(decision.reasons),
                 "trail_distance": decision.trail_distance,
                 "time_stop_ns": decision.time_stop_ns,
-                "ts": to_datetime(decision.ts),
+                "ts": decision.ts,
             },
         )
         try:
@@ -291,7 +334,7 @@ class Journal:
                 "quantity": fill.quantity,
                 "price": fill.price,
                 "fee": fill.fee,
-                "ts": to_datetime(fill.ts),
+                "ts": fill.ts,
             },
         )
         self._audit(
@@ -323,7 +366,7 @@ class Journal:
                 "quantity": trade.quantity,
                 "entry_price": trade.entry_price,
                 "exit_price": None,
-                "entry_ts": to_datetime(trade.entry_ts),
+                "entry_ts": trade.entry_ts,
                 "exit_ts": None,
                 "pnl": trade.pnl,
                 "fees": trade.fees,
@@ -365,8 +408,8 @@ class Journal:
                 "quantity": trade.quantity,
                 "entry_price": trade.entry_price,
                 "exit_price": trade.exit_price,
-                "entry_ts": to_datetime(trade.entry_ts),
-                "exit_ts": to_datetime(trade.exit_ts),
+                "entry_ts": trade.entry_ts,
+                "exit_ts": trade.exit_ts,
                 "pnl": trade.pnl,
                 "fees": trade.fees,
                 "net_pnl": trade.net_pnl,
@@ -401,17 +444,17 @@ class Journal:
                 "cost": position.cost,
                 "realised_pnl": position.realised_pnl,
                 "fees": position.fees,
-                "updated_at": to_datetime(ts),
+                "updated_at": ts,
             },
         )
         if self._pending >= self.batch_size:
-            self.flush()
+            self._hand_off()
 
     def record_risk_event(self, event: RiskEvent, correlation_id: str | None = None) -> None:
         self._insert(
             "risk_events",
             {
-                "ts": to_datetime(event.ts),
+                "ts": event.ts,
                 "code": event.code,
                 "severity": event.severity.value,
                 "message": event.message,
@@ -440,31 +483,7 @@ class Journal:
         correlation_id: str | None = None,
     ) -> None:
         """Operator and system actions (pause, flatten, mode change, start-up)."""
-        self._audit(ts, correlation_id, actor, action, "operator", actor, payload)
-
-
-def _write_upserts(
-    connection: Connection, table: Table, pending: dict[tuple[Any, ...], dict[str, Any]]
-) -> None:
-    keys = _KEYS[table.name]
-    columns = [table.c[k] for k in keys]
-    wanted = list(pending)
-    existing: set[tuple[Any, ...]] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        match = (
-            tuple_(*columns).in_(chunk) if len(keys) > 1 else columns[0].in_([k[0] for k in chunk])
-        )
-        existing.update(tuple(r) for r in connection.execute(select(*columns).where(match)))
-    new = [row for key, row in pending.items() if key not in existing]
-    old = [row for key, row in pending.items() if key in existing]
-    if new:
-        connection.execute(insert(table), new)
-    if old:
-        condition = [table.c[k] == bindparam(f"key_{k}") for k in keys]
-        params = [{**{f"key_{k}": row[k] for k in keys}, **row} for row in old]
-        connection.execute(update(table).where(*condition), params)
-    pending.clear()
+        self._audit(ts, correlation_id, actor, action, "operator", actor, redact(payload))
 
 
 __all__ = ["DuplicatePlan", "Journal", "Provenance"]
