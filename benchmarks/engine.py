@@ -7,7 +7,8 @@ Prints `name: value` lines (medians of 3 runs):
 - engine_bars_per_s: the real backtest path — streaming the Parquet file, the engine,
   the strategy API, the paper matcher, the order manager and the journal (the chain is
   persisted to SQLite in batches);
-- ratio_engine_to_floor, signals (both must agree), peak memory.
+- ratio_engine_to_floor, signals (both must agree), and resident memory at 10% and at
+  100% of the engine's last run (flat memory: the two should be close).
 
 Usage: .venv/bin/python benchmarks/engine.py [--bars N] [--runs 3]
 """
@@ -15,7 +16,7 @@ Usage: .venv/bin/python benchmarks/engine.py [--bars N] [--runs 3]
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import statistics
 import sys
 import tempfile
@@ -74,11 +75,22 @@ def floor(closes: list[int]) -> tuple[float, int]:
     return time.perf_counter() - started, trades
 
 
-def engine_run(path: Path, out: Path) -> tuple[float, int, int]:
+def rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def engine_run(path: Path, out: Path, total: int, rss: dict[str, float]) -> tuple[float, int, int]:
     spec = BacktestSpec(
         data=path, strategy="sma_cross", params={"fast": str(FAST), "slow": str(SLOW), "qty": "1"}
     )
-    result = run_backtest(spec, Settings(), out)
+
+    def progress(done: int) -> None:
+        if "10pct" not in rss and done >= total // 10:
+            rss["10pct"] = rss_mb()
+
+    result = run_backtest(spec, Settings(), out, progress)
+    rss["end"] = rss_mb()
     return result.elapsed_s, result.bars, len(result.trades)
 
 
@@ -100,18 +112,22 @@ def main() -> None:
     for _ in range(args.runs):
         elapsed, floor_trades = floor(closes)
         floor_times.append(elapsed)
+    del closes  # the floor's input is not the engine's memory
     engine_times, bars, engine_trades = [], 0, 0
+    rss: dict[str, float] = {}
     for run in range(args.runs):
-        elapsed, bars, engine_trades = engine_run(data, work / f"run-{run}")
+        rss.clear()
+        elapsed, bars, engine_trades = engine_run(data, work / f"run-{run}", args.bars, rss)
         engine_times.append(elapsed)
-    floor_rate = len(closes) / statistics.median(floor_times)
+    floor_rate = args.bars / statistics.median(floor_times)
     engine_rate = bars / statistics.median(engine_times)
     print(f"bars: {bars}")
     print(f"floor_bars_per_s: {floor_rate:.0f}")
     print(f"engine_bars_per_s: {engine_rate:.0f}")
     print(f"floor_trades: {floor_trades}")
     print(f"engine_trades: {engine_trades}")
-    print(f"peak_rss_mb: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    print(f"rss_mb_at_10pct: {rss['10pct']:.0f}")
+    print(f"rss_mb_at_end: {rss['end']:.0f}")
     print(f"ratio_engine_to_floor: {engine_rate / floor_rate:.3f}")
     if floor_trades != engine_trades:
         sys.exit("engine and floor disagree on the number of trades")

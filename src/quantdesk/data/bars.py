@@ -183,7 +183,7 @@ def iter_bars(
     path: Path | str,
     symbol: str | None = None,
     duration_ns: int | None = None,
-    batch_rows: int = 65_536,
+    batch_rows: int = 16_384,
 ) -> Iterator[Bar]:
     """Stream the bars of a CSV/Parquet file in file order.
 

@@ -103,16 +103,20 @@ def run_backtest(
         strategies=[strategy],
         journal=journal,
         gate=gate,
+        keep_log_lines=False,  # streamed to the run folder: memory stays flat
     )
+    log_file = (out_dir / "decision_log.txt").open("w", encoding="utf-8")
+    desk.engine.log.sink = lambda line: log_file.write(line + "\n")
     ledger = _Ledger(settings.risk.capital)
     desk.engine.bus.subscribe("fill", ledger.on_fill)
     desk.engine.bus.subscribe("trade", ledger.trades.append)
     desk.engine.start()
     started = time.perf_counter()
-    bars = desk.engine.run_feed(iter_bars(spec.data, symbol=symbol), progress)
-    last = dict(desk.engine.last_bars)
-    close_out(desk, last)
-    journal.flush()
+    with log_file:
+        bars = desk.engine.run_feed(iter_bars(spec.data, symbol=symbol), progress)
+        last = dict(desk.engine.last_bars)
+        close_out(desk, last)
+        journal.flush()
     elapsed = time.perf_counter() - started
     ts, close = load_close_series(spec.data)
     curve_ts, curve = equity_curve(ts, close, ledger.changes, settings.risk.capital)

@@ -52,10 +52,10 @@ class PaperVenue:
         self.slippage_model = dict(self.config.slippage_model)  # refreshed by the daily job
         self._rng = random.Random(self.config.seed)  # noqa: S311 - a simulation, not security
         self._latency = self.config.latency_ms * NS_PER_MS
-        self._orders: dict[str, Working] = {}  # every order ever accepted
-        self._final: dict[str, OrderStatus] = {}  # terminal state of finished orders
+        self._orders: dict[str, Working] = {}  # working orders
+        self._done: dict[str, OrderSnapshot] = {}  # finished orders: compact, for queries
         self._live: dict[str, list[Working]] = {}  # symbol -> working orders
-        self._avg: dict[str, Decimal] = {}  # cid -> filled notional
+        self._notional: dict[str, Decimal] = {}  # cid -> filled notional (working orders)
         self._positions: dict[str, Decimal] = {}
         self._cash = self.config.starting_cash
         self._seq = 0
@@ -64,12 +64,12 @@ class PaperVenue:
     # -- requests ------------------------------------------------------------------
     def submit(self, order: Order) -> None:
         cid = order.client_order_id
-        if cid in self._orders or cid in self._final:
+        if cid in self._orders or cid in self._done:
             return  # idempotent: the same id is never a second order
         at = self.ctx.now() + self._latency
         reason = self._refusal(order)
         if reason is not None:
-            self._final[cid] = OrderStatus.REJECTED
+            self._done[cid] = OrderSnapshot(cid, "", OrderStatus.REJECTED, Decimal(0), None)
             self._report(at, cid, OrderRejected(at, reason, "paper venue"))
             return
         self._seq += 1
@@ -104,17 +104,23 @@ class PaperVenue:
     def cancel(self, client_order_id: str) -> None:
         at = self.ctx.now() + self._latency
         working = self._orders.get(client_order_id)
-        if working is None or client_order_id in self._final:
-            reason = "FILLED" if self._final.get(client_order_id) else "UNKNOWN_ORDER"
+        if working is None:
+            done = self._done.get(client_order_id)
+            reason = done.status.value if done is not None else "UNKNOWN_ORDER"
             self._report(at, client_order_id, OrderCancelRejected(at, reason))
             return
         working.cancel_at = at
         self.ctx.schedule(at, self._cancel_now, client_order_id)
 
     def _cancel_now(self, cid: object) -> None:
-        working = self._orders[str(cid)]
-        if working.cid in self._final:  # filled while the cancel travelled: the race
-            self.sink(OrderUpdate(working.cid, OrderCancelRejected(self.ctx.now(), "FILLED")))
+        working = self._orders.get(str(cid))
+        if working is None:  # finished while the cancel travelled: the race
+            done = self._done[str(cid)]
+            self.sink(
+                OrderUpdate(
+                    done.client_order_id, OrderCancelRejected(self.ctx.now(), done.status.value)
+                )
+            )
             return
         self._finish(working, OrderStatus.CANCELLED)
         self.sink(OrderUpdate(working.cid, OrderCancelled(self.ctx.now(), "cancelled")))
@@ -135,8 +141,7 @@ class PaperVenue:
         limit: Decimal | None = payload[1]
         trigger: Decimal | None = payload[2]
         working = self._orders.get(cid)
-
-        if working is None or cid in self._final:
+        if working is None:  # finished meanwhile
             return
         working.limit = limit if limit is not None else working.limit
         working.trigger = trigger if trigger is not None else working.trigger
@@ -223,7 +228,7 @@ class PaperVenue:
         signed = quantity if working.side is Side.BUY else -quantity
         self._positions[working.symbol] = self._positions.get(working.symbol, Decimal(0)) + signed
         self._cash -= signed * price + fee
-        self._avg[working.cid] = self._avg.get(working.cid, Decimal(0)) + quantity * price
+        self._notional[working.cid] = self._notional.get(working.cid, Decimal(0)) + quantity * price
         if working.remaining == 0:
             self._finish(working, OrderStatus.FILLED)
         self.sink(OrderUpdate(working.cid, OrderFilled(self.ctx.now(), fill)))
@@ -234,7 +239,9 @@ class PaperVenue:
         return abs(position) if reducing else Decimal(0)
 
     def _finish(self, working: Working, status: OrderStatus) -> None:
-        self._final[working.cid] = status
+        self._done[working.cid] = self._snapshot(working, status)
+        del self._orders[working.cid]
+        self._notional.pop(working.cid, None)
         live = self._live.get(working.symbol, [])
         if working in live:
             live.remove(working)
@@ -246,14 +253,14 @@ class PaperVenue:
     def query_order(self, client_order_id: str) -> OrderSnapshot | None:
         working = self._orders.get(client_order_id)
         if working is None:
-            if self._final.get(client_order_id) is OrderStatus.REJECTED:
-                return OrderSnapshot(client_order_id, "", OrderStatus.REJECTED, Decimal(0), None)
-            return None
-        status = self._final.get(client_order_id)
-        if status is None:
-            status = OrderStatus.PARTIALLY_FILLED if working.filled else OrderStatus.ACCEPTED
-        avg = self._avg[client_order_id] / working.filled if working.filled else None
-        return OrderSnapshot(client_order_id, working.venue_id, status, working.filled, avg)
+            return self._done.get(client_order_id)
+        status = OrderStatus.PARTIALLY_FILLED if working.filled else OrderStatus.ACCEPTED
+        return self._snapshot(working, status)
+
+    def _snapshot(self, working: Working, status: OrderStatus) -> OrderSnapshot:
+        notional = self._notional.get(working.cid)
+        avg = notional / working.filled if notional is not None and working.filled else None
+        return OrderSnapshot(working.cid, working.venue_id, status, working.filled, avg)
 
     def open_orders(self) -> list[OrderSnapshot]:
         snapshots = (self.query_order(w.cid) for ws in self._live.values() for w in ws)
