@@ -49,6 +49,20 @@ class RiskLimits(BaseModel):
     max_trades_per_day: int = Field(default=10, gt=0)
     max_open_trades: int = Field(default=3, gt=0)
     risk_per_trade_pct: Decimal = Field(default=Decimal("0.5"), gt=0, le=100)
+    max_symbol_exposure: Decimal = Field(default=Decimal(300_000), gt=0)
+    max_sector_exposure: Decimal = Field(default=Decimal(500_000), gt=0)
+    min_reward_risk: Decimal = Field(default=Decimal("1.5"), ge=0)
+    stale_data_ms: int = Field(default=90_000, gt=0)  # a 1-minute bar plus slack
+    entry_cutoff: str = Field(default="15:10", pattern=r"^\d{2}:\d{2}$")
+    square_off: str = Field(default="15:25", pattern=r"^\d{2}:\d{2}$")
+    # circuit breakers
+    max_rejections: int = Field(default=5, gt=0)
+    rejection_window_min: int = Field(default=10, gt=0)
+    max_consecutive_failures: int = Field(default=3, gt=0)
+    equity_floor_pct: Decimal = Field(default=Decimal(90), gt=0, le=100)  # of capital
+    intraday_drawdown_pct: Decimal = Field(default=Decimal(3), gt=0, le=100)
+    feed_stale_s: int = Field(default=120, gt=0)
+    feed_quiet_s: int = Field(default=60, ge=0)  # fresh data this long before data resumes
 
     @field_validator("heat_cap")
     @classmethod

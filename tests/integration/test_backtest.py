@@ -123,6 +123,8 @@ def test_bundled_sample_matches_the_reference_trade_for_trade(tmp_path) -> None:
         "slow=30",
         "--param",
         "qty=10",
+        "--risk-profile",
+        "none",  # the reference knows no limits
         "--out",
         str(out),
     )
@@ -216,3 +218,37 @@ def test_unknown_strategy_and_bad_params_are_clear_errors(tmp_path) -> None:
         ],
     )
     assert result.exit_code == 2 and "fast (50) must be below slow (20)" in result.output
+
+
+def test_default_risk_profile_enforces_the_daily_trade_limit(tmp_path, monkeypatch) -> None:
+    """The same run under the default profile: the gate caps entries per IST day."""
+    monkeypatch.setenv("QD_RISK__MAX_TRADES_PER_DAY", "2")
+    out = tmp_path / "out"
+    result = backtest(
+        "--data",
+        str(sample_path()),
+        "--strategy",
+        "sma_cross",
+        "--param",
+        "fast=10",
+        "--param",
+        "slow=30",
+        "--param",
+        "qty=10",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    from datetime import datetime
+
+    from quantdesk.domain.time import from_datetime, ist_date
+
+    days: dict[object, int] = {}
+    for r in rows(out):
+        day = ist_date(
+            from_datetime(datetime.fromisoformat(r["entry_time"].replace("Z", "+00:00")))
+        )
+        days[day] = days.get(day, 0) + 1
+    unlimited = reference_sma_cross(sample_path(), 10, 30, D(10))
+    assert days and max(days.values()) == 2
+    assert sum(days.values()) < len(unlimited)

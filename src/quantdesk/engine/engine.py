@@ -21,13 +21,15 @@ from quantdesk.domain.enums import Mode, OrderType, Severity
 from quantdesk.domain.errors import DuplicatePlan
 from quantdesk.domain.instrument import Instrument
 from quantdesk.domain.market import Bar, Quote
+from quantdesk.domain.order import OrderStatus
 from quantdesk.domain.risk_event import RiskEvent
 from quantdesk.domain.signal import Decision, DecisionStatus, Signal
 from quantdesk.engine.bus import Bus
 from quantdesk.engine.clock import SimulatedClock, WallClock
 from quantdesk.engine.decision_log import DecisionLog
 from quantdesk.engine.queue import EventQueue
-from quantdesk.risk.gate import EntryIntent, Gate, RiskState, allow_all
+from quantdesk.risk.controls import RiskControls
+from quantdesk.risk.gate import EntryIntent, Gate, MarketHealth, OpenRisk, RiskState, can_enter
 from quantdesk.risk.sizing import size_signal
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from quantdesk.venues.base import Venue
 
 Clock = SimulatedClock | WallClock
+EXECUTION_FAILURES = frozenset({"CANCEL_FAILED", "UNRESOLVED_ORDER", "MODIFY_FAILED"})
 MarketHook = Callable[[Any], None]
 
 
@@ -49,7 +52,8 @@ class Engine:
         *,
         mode: Mode,
         limits: RiskLimits,
-        gate: Gate = allow_all,
+        gate: Gate = can_enter,
+        risk: RiskControls | None = None,
         journal: Journal | None = None,
         instruments: Iterable[Instrument] = (),
         keep_log_lines: bool = True,
@@ -58,6 +62,9 @@ class Engine:
         self.mode = mode
         self.limits = limits
         self.gate = gate
+        self.risk = risk or RiskControls(limits)
+        self.risk.emit = self.risk_event
+        self.clock_hooks: list[Callable[[int], None]] = []  # EOD square-off, feed checks
         self.journal = journal
         self.queue = EventQueue()
         self.bus = Bus()
@@ -72,10 +79,12 @@ class Engine:
         self._advance = clock.advance_to
         self._trailing: dict[str, object] = {}
         self._quotes: dict[str, Quote] = {}
+        self.firewall: dict[str, str] = {}  # symbol -> the quote firewall's latest reason
         self._on_bar_venue: MarketHook | None = None
         self._on_quote_venue: MarketHook | None = None
         self._oms_on_price: Callable[[str, Decimal, Decimal], None] = lambda *_: None
         self.events_processed = 0
+        self._holding = False  # any open position: marks move equity
         self.slippage_model: dict[tuple[str, str], Decimal] = {}  # see storage.slippage
 
     # -- wiring ----------------------------------------------------------------------
@@ -85,6 +94,10 @@ class Engine:
         self._on_bar_venue = getattr(venue, "on_bar", None)
         self._on_quote_venue = getattr(venue, "on_quote", None)
         oms.fill_listeners.append(self._notify_fill)
+        oms.fill_listeners.append(self._risk_on_fill)
+        self.bus.subscribe("trade", self._risk_on_trade)
+        self.bus.subscribe("risk", self._risk_on_event)
+        self.bus.subscribe("order", self._risk_on_order)
         self._oms_on_price = oms.on_price
         self._trailing = oms.trailing  # type: ignore[assignment]
 
@@ -186,6 +199,12 @@ class Engine:
                 self.drain(end)
         if self._trailing:
             self._oms_on_price(bar.symbol, bar.high, bar.low)
+        risk = self.risk
+        risk.on_market_data(end)
+        if self._holding:
+            risk.on_equity(end, self.equity())
+        for hook in self.clock_hooks:
+            hook(end)
         for strategy in self._by_symbol.get(bar.symbol, ()):
             strategy.on_bar(bar)
 
@@ -203,6 +222,7 @@ class Engine:
             self.drain(quote.ts)
         self.clock.advance_to(quote.ts)
         self._quotes[quote.symbol] = quote
+        self.risk.on_market_data(quote.ts)
         if self._on_quote_venue is not None:
             self._on_quote_venue(quote)
             self.drain(quote.ts)
@@ -276,8 +296,9 @@ class Engine:
                 signal.targets,
                 signal.ts,
                 self.mode,
+                self._sector(signal.symbol),
             )
-            reasons = self.gate(intent, self._risk_state()).reasons
+            reasons = self.gate(intent, self.risk_state()).reasons
         return Decision(
             plan_id=signal.plan_id,
             correlation_id=signal.correlation_id,
@@ -302,10 +323,80 @@ class Engine:
         instrument = self.instruments.get(symbol)
         return instrument.lot_size if instrument else Decimal(1)
 
-    def _risk_state(self) -> RiskState:
+    def _sector(self, symbol: str) -> str | None:
+        instrument = self.instruments.get(symbol)
+        return instrument.sector if instrument else None
+
+    def risk_state(self) -> RiskState:
+        """What the gate judges: open risk marked at the latest prices, data health."""
         assert self.oms is not None
-        positions = {s: p.quantity for s, p in self.oms.book.positions.items() if p.quantity}
-        return RiskState(positions=positions)
+        positions: dict[str, OpenRisk] = {}
+        unrealised = Decimal(0)
+        for symbol, position in self.oms.book.positions.items():
+            quantity = position.quantity
+            if not quantity:
+                continue
+            mark = self.last_price(symbol) or position.avg_price or Decimal(0)
+            unrealised += position.unrealised_pnl(mark)
+            size = abs(quantity)
+            stop = self.oms.stop_of_open_trade(symbol)
+            if stop is None:
+                heat = size * mark
+            else:
+                heat = max(Decimal(0), (mark - stop) if quantity > 0 else (stop - mark)) * size
+            positions[symbol] = OpenRisk(size, heat, size * mark, self._sector(symbol))
+        market = {}
+        for symbol, bar in self.last_bars.items():
+            market[symbol] = MarketHealth(bar.ts + bar.duration)
+        for symbol, quote in self._quotes.items():
+            seen = market.get(symbol)
+            if seen is None or quote.ts > seen.last_ts:
+                market[symbol] = MarketHealth(quote.ts, self.firewall.get(symbol))
+        return self.risk.snapshot(positions, unrealised, market)
+
+    def equity(self) -> Decimal:
+        """Capital + realised P&L net of fees + open positions marked to market."""
+        assert self.oms is not None
+        equity = self.limits.capital
+        for symbol, position in self.oms.book.positions.items():
+            equity += position.realised_pnl - position.fees
+            if position.quantity:
+                mark = self.last_price(symbol) or position.avg_price or Decimal(0)
+                equity += position.unrealised_pnl(mark)
+        return equity
+
+    # -- risk bookkeeping (what happened -> risk controls) ----------------------------
+    def _risk_on_fill(self, order: Order, fill: Fill) -> None:
+        if order.leg == "entry" and order.filled_quantity == fill.quantity:
+            self.risk.on_entry(fill.ts)  # a trade counts once, at its first fill
+        assert self.oms is not None
+        self._holding = any(p.quantity for p in self.oms.book.positions.values())
+
+    def _risk_on_trade(self, closed: object) -> None:
+        trade = getattr(closed, "trade", closed)
+        self.risk.on_trade_closed(trade.exit_ts, trade.net_pnl)  # type: ignore[attr-defined]
+
+    def _risk_on_event(self, event: object) -> None:
+        assert isinstance(event, RiskEvent)
+        if event.code == "ORDER_REJECTED":
+            self.risk.on_rejection(event.ts)
+            if event.details.get("reason") == "RETRIES_EXHAUSTED":
+                self.risk.on_execution(event.ts, failed=True)
+        elif event.code in EXECUTION_FAILURES:
+            self.risk.on_execution(event.ts, failed=True)
+
+    def _risk_on_order(self, order: object) -> None:
+        if getattr(order, "status", None) is OrderStatus.ACCEPTED:
+            self.risk.on_execution(self.clock.now(), failed=False)
+
+    def record_action(self, action: str, payload: dict[str, str], actor: str = "risk") -> None:
+        """Operator and safety actions (kill switch, square-off, mode) to the audit log."""
+        self.log.add("action", self.clock.now(), action, *sorted(payload.items()))
+        if self.journal is not None:
+            self.journal.record_action(
+                ts=self.clock.now(), actor=actor, action=action, payload=payload
+            )
+        self.publish("action", (action, payload))
 
     def risk_event(self, code: str, severity: Severity, message: str) -> None:
         event = RiskEvent(self.clock.now(), code, severity, message)

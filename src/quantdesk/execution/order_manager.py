@@ -501,6 +501,11 @@ class OrderManager:
         del self.plans[plan_id]
         self.done_plans.add(plan_id)
 
+    def stop_of_open_trade(self, symbol: str) -> Decimal | None:
+        """The protective stop of the symbol's open trade, when its plan has one."""
+        plan = self.plans.get(self.book.plan_of_open_trade(symbol) or "")
+        return plan.bracket.stop_price if plan is not None and plan.bracket else None
+
     def knows_plan(self, plan_id: str) -> bool:
         return plan_id in self.plans or plan_id in self.done_plans
 

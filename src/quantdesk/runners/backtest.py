@@ -26,7 +26,7 @@ from quantdesk.domain.fill import Fill
 from quantdesk.domain.time import session_id
 from quantdesk.engine.clock import SimulatedClock
 from quantdesk.execution.book import ClosedTrade
-from quantdesk.risk.gate import Gate, allow_all
+from quantdesk.risk.gate import Gate, allow_all, can_enter
 from quantdesk.runners.closeout import close_out
 from quantdesk.storage import migrate
 from quantdesk.storage.db import make_engine
@@ -36,7 +36,7 @@ from quantdesk.venues.paper import PaperVenue, PaperVenueConfig
 
 RISK_PROFILES: dict[str, Gate] = {
     "none": allow_all,  # research only: refused in PAPER and LIVE
-    "default": allow_all,  # the configured limits; the full risk engine plugs in here
+    "default": can_enter,  # the configured limits (QD_RISK__*)
 }
 
 
