@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from quantdesk.config import RiskLimits
-from quantdesk.domain.enums import Mode, OrderType, Severity
+from quantdesk.domain.enums import Mode, OrderType, Severity, Side
 from quantdesk.domain.errors import DuplicatePlan
 from quantdesk.domain.instrument import Instrument
 from quantdesk.domain.market import Bar, Quote
@@ -41,6 +41,14 @@ if TYPE_CHECKING:
     from quantdesk.venues.base import Venue
 
 Clock = SimulatedClock | WallClock
+
+
+def _heat(size: Decimal, entry: Decimal, stop: Decimal | None, long: bool) -> Decimal:
+    if stop is None:
+        return size * entry
+    return max(Decimal(0), (entry - stop) if long else (stop - entry)) * size
+
+
 EXECUTION_FAILURES = frozenset({"CANCEL_FAILED", "UNRESOLVED_ORDER", "MODIFY_FAILED"})
 MarketHook = Callable[[Any], None]
 
@@ -269,6 +277,7 @@ class Engine:
 
         self.publish("decision", decision)
         if decision.approved:
+            self.risk.on_entry(decision.ts)  # counted when sent: a pending entry is a trade
             self.oms.execute(decision, decision.entry_price, self._lot(signal.symbol))
 
     def _decide(self, signal: Signal) -> Decision:
@@ -328,7 +337,10 @@ class Engine:
         return instrument.sector if instrument else None
 
     def risk_state(self) -> RiskState:
-        """What the gate judges: open risk marked at the latest prices, data health."""
+        """What the gate judges. Heat is what the stops put at risk from the entry price
+        (a stopless position risks its notional), so a price move never breaches the
+        cap by itself; entries still working count as if filled, so two quick signals
+        cannot both slip under a limit."""
         assert self.oms is not None
         positions: dict[str, OpenRisk] = {}
         unrealised = Decimal(0)
@@ -336,15 +348,23 @@ class Engine:
             quantity = position.quantity
             if not quantity:
                 continue
-            mark = self.last_price(symbol) or position.avg_price or Decimal(0)
+            entry = position.avg_price or Decimal(0)
+            mark = self.last_price(symbol) or entry
             unrealised += position.unrealised_pnl(mark)
-            size = abs(quantity)
-            stop = self.oms.stop_of_open_trade(symbol)
-            if stop is None:
-                heat = size * mark
-            else:
-                heat = max(Decimal(0), (mark - stop) if quantity > 0 else (stop - mark)) * size
-            positions[symbol] = OpenRisk(size, heat, size * mark, self._sector(symbol))
+            heat = _heat(abs(quantity), entry, self.oms.stop_of_open_trade(symbol), quantity > 0)
+            positions[symbol] = OpenRisk(
+                abs(quantity), heat, abs(quantity) * mark, self._sector(symbol)
+            )
+        for order, stop in self.oms.working_entries():
+            price = order.limit_price or self.last_price(order.symbol) or Decimal(0)
+            heat = _heat(order.remaining, price, stop, order.side is Side.BUY)
+            held = positions.get(order.symbol)
+            positions[order.symbol] = OpenRisk(
+                (held.quantity if held else 0) + order.remaining,
+                (held.heat if held else 0) + heat,
+                (held.exposure if held else 0) + order.remaining * price,
+                self._sector(order.symbol),
+            )
         market = {}
         for symbol, bar in self.last_bars.items():
             market[symbol] = MarketHealth(bar.ts + bar.duration)
@@ -367,8 +387,6 @@ class Engine:
 
     # -- risk bookkeeping (what happened -> risk controls) ----------------------------
     def _risk_on_fill(self, order: Order, fill: Fill) -> None:
-        if order.leg == "entry" and order.filled_quantity == fill.quantity:
-            self.risk.on_entry(fill.ts)  # a trade counts once, at its first fill
         assert self.oms is not None
         self._holding = any(p.quantity for p in self.oms.book.positions.values())
 

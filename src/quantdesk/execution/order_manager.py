@@ -506,6 +506,16 @@ class OrderManager:
         plan = self.plans.get(self.book.plan_of_open_trade(symbol) or "")
         return plan.bracket.stop_price if plan is not None and plan.bracket else None
 
+    def working_entries(self) -> list[tuple[Order, Decimal | None]]:
+        """Entry orders not yet (fully) filled, with their plan's stop."""
+        out = []
+        for order in self.orders.values():
+            if order.leg == "entry" and order.status.is_open and order.remaining > 0:
+                plan = self.plans.get(order.plan_id)
+                decision = plan.decision if plan else None
+                out.append((order, decision.stop_loss if decision else None))
+        return out
+
     def knows_plan(self, plan_id: str) -> bool:
         return plan_id in self.plans or plan_id in self.done_plans
 
