@@ -12,13 +12,19 @@ def ist(text: str) -> int:
 
 
 class WeekdayCalendar:
+    def __init__(self) -> None:
+        self._windows: dict[tuple[date, str], tuple[int, int] | None] = {}
+
     def is_trading_day(self, day: date) -> bool:
         return day.weekday() < 5
 
     def entry_window(self, day: date, cutoff: str = "15:10") -> tuple[int, int] | None:
-        if not self.is_trading_day(day):
-            return None
-        return ist(f"{day}T09:15:00"), ist(f"{day}T{cutoff}:00")
+        key = (day, cutoff)
+        if key not in self._windows:  # cached per day, as the real calendar does
+            trading = self.is_trading_day(day)
+            window = (ist(f"{day}T09:15:00"), ist(f"{day}T{cutoff}:00")) if trading else None
+            self._windows[key] = window
+        return self._windows[key]
 
     def square_off_ts(self, day: date, at: str = "15:25") -> int | None:
         return ist(f"{day}T{at}:00") if self.is_trading_day(day) else None
