@@ -22,7 +22,7 @@ from quantdesk.domain.market import Bar
 from quantdesk.domain.time import session_id
 from quantdesk.engine.clock import SimulatedClock, WallClock
 from quantdesk.engine.recorder import EventRecorder, write_manifest
-from quantdesk.risk.gate import allow_all
+from quantdesk.risk.gate import can_enter
 from quantdesk.runners.closeout import close_out
 from quantdesk.runners.slippage_job import apply_model, to_manifest
 from quantdesk.storage import migrate, slippage
@@ -78,7 +78,8 @@ def build_paper_desk(
         venue_factory=lambda ctx, sink: PaperVenue(ctx, sink, spec.venue),
         strategies=[strategy],
         journal=journal,
-        gate=allow_all,
+        gate=can_enter,
+        safe_mode=settings.safe_mode,
     )
 
 
