@@ -16,6 +16,7 @@ NS_PER_MS = 1_000_000
 NS_PER_MINUTE = 60 * NS_PER_S
 NS_PER_DAY = 86_400 * NS_PER_S
 IST_OFFSET_NS = 19_800 * NS_PER_S  # +05:30 all year: India has no daylight saving
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def to_datetime(ts: int) -> datetime:
@@ -33,7 +34,8 @@ def from_datetime(moment: datetime) -> int:
 
 
 def ist_date(ts: int) -> date:
-    return to_datetime(ts).astimezone(IST).date()
+    """The IST calendar date of a timestamp (integer arithmetic, see `ist_day_minute`)."""
+    return date.fromordinal(_EPOCH_ORDINAL + ist_day_minute(ts)[0])
 
 
 def ist_day_minute(ts: int) -> tuple[int, int]:

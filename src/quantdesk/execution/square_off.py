@@ -9,17 +9,16 @@ off at once instead of waiting for a 15:25 that will not come again today.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
-from quantdesk.domain.time import ist_day_minute
+from quantdesk.domain.time import ist_date, ist_day_minute
 
 if TYPE_CHECKING:
     from quantdesk.execution.order_manager import OrderManager
     from quantdesk.risk.calendar import TradingCalendar
 
 Record = Callable[[str, dict[str, str]], None]
-_EPOCH = date(1970, 1, 1)
 ACTION = "eod.square_off"
 
 
@@ -46,7 +45,7 @@ class SquareOff:
         day_number = ist_day_minute(now)[0]
         if day_number != self._checked_day:
             self._checked_day = day_number
-            self._plan(_EPOCH + timedelta(days=day_number))
+            self._plan(ist_date(now))
         if self._due is not None and now >= self._due:
             self._square_off(now)
 

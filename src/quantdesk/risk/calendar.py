@@ -27,6 +27,7 @@ from quantdesk.domain.time import (
     NS_PER_MINUTE,
     from_datetime,
     is_weekday,
+    ist_day_minute,
 )
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class MarketDay:
         if self.open_ns is not None and self.close_ns is not None:
             if self.open_ns >= self.close_ns:
                 raise ValueError(f"{self.day} {self.name}: open must be before close")
-            if _ist_day(self.open_ns) != day_number(self.day):
+            if ist_day_minute(self.open_ns)[0] != day_number(self.day):
                 raise ValueError(f"{self.day} {self.name}: session opens on another IST day")
 
 
@@ -301,10 +302,6 @@ def _minutes_before_close(clock: str) -> int:
 _Blackouts = tuple[tuple[int, int, Event], ...]  # (start_ns, end_ns, event), latest end first
 
 
-def _ist_day(ts: int) -> int:
-    return (ts + IST_OFFSET_NS) // NS_PER_DAY
-
-
 def _index_blackouts(
     events: Iterable[Event],
 ) -> tuple[dict[int, _Blackouts], dict[tuple[int, str], _Blackouts]]:
@@ -312,7 +309,9 @@ def _index_blackouts(
     everyone: dict[int, list[Event]] = {}
     by_symbol: dict[tuple[int, str], list[Event]] = {}
     for event in events:
-        for day in range(_ist_day(event.start_ns), _ist_day(event.end_ns - 1) + 1):
+        for day in range(
+            ist_day_minute(event.start_ns)[0], ist_day_minute(event.end_ns - 1)[0] + 1
+        ):
             if event.symbol is None:
                 everyone.setdefault(day, []).append(event)
             else:

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from quantdesk.domain.enums import Mode, Side
-from quantdesk.domain.time import ist_day_minute
+from quantdesk.domain.time import ist_date
 
 if TYPE_CHECKING:
     from quantdesk.config import RiskLimits
     from quantdesk.risk.calendar import TradingCalendar
 
 NS_PER_MS = 1_000_000
-_EPOCH = date(1970, 1, 1)
 
 
 class Block(StrEnum):
@@ -135,7 +133,7 @@ def can_enter(intent: EntryIntent, state: RiskState) -> Verdict:
 def _session_blocks(intent: EntryIntent, state: RiskState) -> list[str]:
     calendar = state.calendar
     assert calendar is not None
-    day = _EPOCH + timedelta(days=ist_day_minute(intent.ts)[0])
+    day = ist_date(intent.ts)
     if not calendar.is_trading_day(day):
         return [Block.HOLIDAY]
     blocks = []

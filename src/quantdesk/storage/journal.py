@@ -247,18 +247,10 @@ class Journal:
                     "reasons": decision.reasons,
                 },
             )
-        except IntegrityError as exc:
-            self._discard_batch()
+        except IntegrityError as exc:  # the failed batch was already taken off the buffers
             if self._plan_exists(decision.plan_id):
                 raise DuplicatePlan(f"plan {decision.plan_id} was already recorded") from exc
             raise
-
-    def _discard_batch(self) -> None:
-        for rows in self._inserts.values():
-            rows.clear()
-        for pending in self._upserts.values():
-            pending.clear()
-        self._pending = 0
 
     def _plan_exists(self, plan_id: str) -> bool:
         with self.engine.connect() as connection:
