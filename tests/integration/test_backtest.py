@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import deque
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from quantdesk.cli import app
 from quantdesk.commands.paper import sample_path
 from quantdesk.data.bars import iter_bars
 from quantdesk.domain.enums import Mode
+from quantdesk.domain.time import from_datetime, ist_date
 from quantdesk.runners.backtest import BacktestError, resolve_gate
 
 runner = CliRunner()
@@ -110,36 +112,39 @@ def reference_sma_cross(path: Path, fast: int, slow: int, qty: Decimal) -> list[
     return [(e, x, ep, xp, (xp - ep) * qty) for e, x, ep, xp in trades]
 
 
+def iso_ns(text: str) -> int:
+    """Epoch ns of a trades.csv time (ISO UTC, `Z` suffix)."""
+    return from_datetime(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+SAMPLE_SMA_CROSS = (
+    "--data",
+    str(sample_path()),
+    "--strategy",
+    "sma_cross",
+    "--param",
+    "fast=10",
+    "--param",
+    "slow=30",
+    "--param",
+    "qty=10",
+)
+
+
 def test_bundled_sample_matches_the_reference_trade_for_trade(tmp_path) -> None:
     out = tmp_path / "out"
     result = backtest(
-        "--data",
-        str(sample_path()),
-        "--strategy",
-        "sma_cross",
-        "--param",
-        "fast=10",
-        "--param",
-        "slow=30",
-        "--param",
-        "qty=10",
+        *SAMPLE_SMA_CROSS,
         "--risk-profile",
         "none",  # the reference knows no limits
         "--out",
         str(out),
     )
     assert result.exit_code == 0, result.output
-    from datetime import datetime
-
-    from quantdesk.domain.time import from_datetime
-
-    def ts(text: str) -> int:
-        return from_datetime(datetime.fromisoformat(text.replace("Z", "+00:00")))
-
     got = [
         (
-            ts(r["entry_time"]),
-            ts(r["exit_time"]),
+            iso_ns(r["entry_time"]),
+            iso_ns(r["exit_time"]),
             D(r["entry_price"]),
             D(r["exit_price"]),
             D(r["pnl"]),
@@ -225,29 +230,14 @@ def test_default_risk_profile_enforces_the_daily_trade_limit(tmp_path, monkeypat
     monkeypatch.setenv("QD_RISK__MAX_TRADES_PER_DAY", "2")
     out = tmp_path / "out"
     result = backtest(
-        "--data",
-        str(sample_path()),
-        "--strategy",
-        "sma_cross",
-        "--param",
-        "fast=10",
-        "--param",
-        "slow=30",
-        "--param",
-        "qty=10",
+        *SAMPLE_SMA_CROSS,
         "--out",
         str(out),
     )
     assert result.exit_code == 0, result.output
-    from datetime import datetime
-
-    from quantdesk.domain.time import from_datetime, ist_date
-
     days: dict[object, int] = {}
     for r in rows(out):
-        day = ist_date(
-            from_datetime(datetime.fromisoformat(r["entry_time"].replace("Z", "+00:00")))
-        )
+        day = ist_date(iso_ns(r["entry_time"]))
         days[day] = days.get(day, 0) + 1
     unlimited = reference_sma_cross(sample_path(), 10, 30, D(10))
     assert days and max(days.values()) == 2

@@ -58,5 +58,8 @@ def test_engaging_twice_is_one_engagement() -> None:
     open_brackets(desk, ["INFY"])
     desk.kill_switch.engage("first")
     exits = [o for o in desk.oms.orders.values() if o.leg.startswith("exit")]
+    quote(desk, "TCS")  # time moves on: a second flatten would mint a new exit id
     desk.kill_switch.engage("second")
     assert [o for o in desk.oms.orders.values() if o.leg.startswith("exit")] == exits
+    engaged = [line for line in desk.engine.log.lines if "kill_switch.engage" in line]
+    assert len(engaged) == 1

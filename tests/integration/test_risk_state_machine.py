@@ -15,6 +15,7 @@ from quantdesk.desk import build_desk
 from quantdesk.domain.enums import Mode, Side
 from quantdesk.domain.market import Quote
 from quantdesk.domain.signal import Signal
+from quantdesk.domain.time import ist_date
 from quantdesk.engine.clock import SimulatedClock
 from quantdesk.venues.paper import PaperVenue, PaperVenueConfig
 from tests.testkit.calendar import WeekdayCalendar, ist
@@ -75,7 +76,7 @@ class RiskMachine(RuleBasedStateMachine):
         sign = 1 if long else -1
         state = self.engine.risk_state()
         in_window = self.engine.risk.calendar.entry_window(  # type: ignore[union-attr]
-            _day(self.engine.now()), LIMITS.entry_cutoff
+            ist_date(self.engine.now()), LIMITS.entry_cutoff
         )
         blocked = (
             state.kill_switch
@@ -156,12 +157,6 @@ def test_a_gap_between_decision_and_fill_can_push_heat_over_the_cap() -> None:
     machine.prices["INFY"] = D(114)
     machine._quote("INFY")
     assert machine.engine.risk_state().heat <= LIMITS.heat_cap
-
-
-def _day(ts: int):
-    from quantdesk.domain.time import ist_date
-
-    return ist_date(ts)
 
 
 TestRiskMachine = RiskMachine.TestCase
