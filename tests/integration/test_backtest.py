@@ -43,7 +43,8 @@ def test_hand_computed_sma_cross_with_next_bar_open_fills(tmp_path) -> None:
     # closes: SMA(2) vs SMA(3) first sign + at bar 3, cross down at 6 (flat: nothing),
     # cross up at 9 -> buy at bar 10's OPEN, cross down at 12 -> sell at bar 13's OPEN.
     closes = [10, 10, 10, 11, 12, 11, 9, 8, 9, 11, 12, 12, 10, 9, 9]
-    opens = [10, 10, 10, 10.5, 11, 12, 10, 8.5, 8.5, 10, "11.30", 12, 11, "9.85", 9]
+    # bar 10 opens 1.8% above the signal's close: inside the 2% market protection
+    opens = [10, 10, 10, 10.5, 11, 12, 10, 8.5, 8.5, 10, "11.20", 12, 11, "9.85", 9]
     t0 = 1_767_585_900
     lines = ["timestamp,open,high,low,close,volume"]
     for i, (o, c) in enumerate(zip(opens, closes, strict=True)):
@@ -71,10 +72,10 @@ def test_hand_computed_sma_cross_with_next_bar_open_fills(tmp_path) -> None:
     assert trade["entry_time"] == "2026-01-05T04:15:00Z"  # bar 10 opens 10 minutes in
     assert trade["exit_time"] == "2026-01-05T04:18:00Z"  # bar 13
     assert (trade["side"], trade["quantity"]) == ("LONG", "5")
-    assert (D(trade["entry_price"]), D(trade["exit_price"])) == (D("11.30"), D("9.85"))
-    assert D(trade["pnl"]) == D("-7.25")  # (9.85 - 11.30) x 5, exact
+    assert (D(trade["entry_price"]), D(trade["exit_price"])) == (D("11.20"), D("9.85"))
+    assert D(trade["pnl"]) == D("-6.75")  # (9.85 - 11.20) x 5, exact
     report = json.loads((out / "report.json").read_text())
-    assert report["trades"] == 1 and report["net_pnl"] == "-7.25"
+    assert report["trades"] == 1 and report["net_pnl"] == "-6.75"
     assert (out / "equity.html").read_text().startswith("<!doctype html>")
 
 

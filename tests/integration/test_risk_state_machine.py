@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -69,8 +68,6 @@ class RiskMachine(RuleBasedStateMachine):
         long=st.booleans(),
     )
     def signal(self, symbol: str, qty: int, stop_gap: int, long: bool) -> None:
-        if self.desk.oms.book.quantity(symbol) or self.desk.oms.working_entries():
-            return  # one plan per symbol: per-plan heat when adding is open (issue 4)
         self._quote(symbol)
         price = self.prices[symbol]
         sign = 1 if long else -1
@@ -103,9 +100,6 @@ class RiskMachine(RuleBasedStateMachine):
 
     @rule(symbol=st.sampled_from(SYMBOLS), move=st.integers(-15, 15))
     def price_move(self, symbol: str, move: int) -> None:
-        if self.desk.oms.working_entries():
-            self._quote(symbol)  # fill working entries at the decision price first: see
-            return  # test_a_gap_between_decision_and_fill_can_push_heat_over_the_cap
         self.prices[symbol] = max(D(10), self.prices[symbol] + move)
         self._quote(symbol)
 
@@ -145,18 +139,49 @@ class RiskMachine(RuleBasedStateMachine):
         assert self.engine.risk.trades_today <= LIMITS.max_trades_per_day
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: market entries need a protective limit sized to the heat room (issue 4)",
-)
-def test_a_gap_between_decision_and_fill_can_push_heat_over_the_cap() -> None:
+def test_a_gap_between_decision_and_fill_cannot_push_heat_over_the_cap() -> None:
     """Found by the machine: 46 x (100 - 70) = 1,380 approved, the price gaps to 114
-    before the market entry fills, and 46 x (114.05 - 70) = 2,026.30 > 2,000."""
+    before the market entry fills. Sent bare, it filled at 114.05: heat 2,026.30 > 2,000.
+    Now the entry carries a protective limit (the 2% collar, 102.00, is tighter here than
+    the heat room, 70 + 2,000 / 46 = 113.47): it rests through the gap and fills once the
+    price comes back under it."""
     machine = RiskMachine()
     machine.signal(symbol="INFY", qty=46, stop_gap=30, long=True)
+    entry = next(o for o in machine.desk.oms.orders.values() if o.leg == "entry")
+    assert entry.limit_price == D("102.00")  # the 2% collar binds first: 100 x 1.02
     machine.prices["INFY"] = D(114)
     machine._quote("INFY")
+    assert machine.desk.oms.book.quantity("INFY") == 0
     assert machine.engine.risk_state().heat <= LIMITS.heat_cap
+    machine.prices["INFY"] = D(101)
+    machine._quote("INFY")
+    assert machine.desk.oms.book.quantity("INFY") == 46
+    assert machine.engine.risk_state().heat == 46 * (D("101.05") - 70)
+
+
+def test_the_heat_room_caps_the_protective_limit_when_it_is_tighter_than_the_collar() -> None:
+    machine = RiskMachine()
+    machine.signal(symbol="INFY", qty=65, stop_gap=30, long=True)  # 65 x (100 - 70) = 1,950
+    entry = next(o for o in machine.desk.oms.orders.values() if o.leg == "entry")
+    assert entry.limit_price == D("100.75")  # 70 + 2,000 / 65 = 100.769..., under 102.00
+    # the working INFY entry holds 65 x 30.75 = 1,998.75 of the cap: 1.25 left
+    machine.signal(symbol="TCS", qty=1, stop_gap=1, long=True)
+    tcs = next(o for o in machine.desk.oms.orders.values() if o.symbol == "TCS")
+    assert tcs.limit_price == D("100.25")  # 99 + 1.25 / 1
+    machine.signal(symbol="WIPRO", qty=2, stop_gap=1, long=True)  # 2 > 1.25: refused
+    assert not [o for o in machine.desk.oms.orders.values() if o.symbol == "WIPRO"]
+
+
+def test_two_plans_on_one_symbol_each_count_their_own_stop() -> None:
+    machine = RiskMachine()
+    machine.signal(symbol="INFY", qty=10, stop_gap=10, long=True)  # stop 90
+    machine._quote("INFY")
+    machine.prices["INFY"] = D(120)
+    machine.signal(symbol="INFY", qty=10, stop_gap=5, long=True)  # stop 115
+    machine._quote("INFY")
+    assert machine.desk.oms.book.quantity("INFY") == 20
+    # blended 110.10 against the newest stop would say 10.0 x 20 = 200.40; per plan:
+    assert machine.engine.risk_state().heat == 10 * (D("100.05") - 90) + 10 * (D("120.05") - 115)
 
 
 TestRiskMachine = RiskMachine.TestCase

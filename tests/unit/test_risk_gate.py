@@ -107,6 +107,8 @@ def test_a_sound_entry_in_session_is_allowed() -> None:
         ({}, {"market": {"INFY": MarketHealth(NOON, "CROSSED")}}, Block.BAD_QUOTE),
         ({}, {"market": {"TCS": MarketHealth(NOON)}}, Block.NO_MARKET_DATA),
         ({"targets": (D(1510),)}, {}, Block.REWARD_RISK),  # 10 reward for 20 risk
+        ({"stop_loss": D(1505)}, {}, Block.STOP_WRONG_SIDE),  # price ran through the stop
+        ({"side": Side.SELL, "targets": (D(1400),)}, {}, Block.STOP_WRONG_SIDE),
     ],
 )
 def test_each_hard_block_names_its_reason(

@@ -82,13 +82,14 @@ class Decision:
     ts: int
     status: DecisionStatus
     order_type: OrderType = OrderType.MARKET
-    entry_price: Decimal | None = None
+    entry_price: Decimal | None = None  # expected fill: the signal's limit or the last price
     stop_loss: Decimal | None = None
     targets: tuple[Decimal, ...] = ()
     risk_amount: Decimal = Decimal(0)
     reasons: tuple[str, ...] = ()
     trail_distance: Decimal | None = None
     time_stop_ns: int | None = None
+    limit_price: Decimal | None = None  # worst fill the entry accepts (risk.protection)
 
     def __post_init__(self) -> None:
         if self.status is DecisionStatus.APPROVED and self.quantity <= 0:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from quantdesk.config import RiskLimits
-from quantdesk.domain.enums import Mode, OrderType, Severity, Side
+from quantdesk.domain.enums import Mode, OrderType, Severity
 from quantdesk.domain.errors import DuplicatePlan
 from quantdesk.domain.instrument import Instrument
 from quantdesk.domain.market import Bar, Quote
@@ -27,9 +27,11 @@ from quantdesk.domain.signal import Decision, DecisionStatus, Signal
 from quantdesk.engine.bus import Bus
 from quantdesk.engine.clock import SimulatedClock, WallClock
 from quantdesk.engine.decision_log import DecisionLog
+from quantdesk.engine.exposure import open_risk
 from quantdesk.engine.queue import EventQueue
 from quantdesk.risk.controls import RiskControls
-from quantdesk.risk.gate import EntryIntent, Gate, MarketHealth, OpenRisk, RiskState, can_enter
+from quantdesk.risk.gate import EntryIntent, Gate, MarketHealth, RiskState, allow_all, can_enter
+from quantdesk.risk.protection import protective_limit
 from quantdesk.risk.sizing import size_signal
 
 if TYPE_CHECKING:
@@ -43,12 +45,7 @@ if TYPE_CHECKING:
 Clock = SimulatedClock | WallClock
 
 
-def _heat(size: Decimal, entry: Decimal, stop: Decimal | None, long: bool) -> Decimal:
-    if stop is None:
-        return size * entry
-    return max(Decimal(0), (entry - stop) if long else (stop - entry)) * size
-
-
+NSE_TICK = Decimal("0.05")  # an unlisted symbol: the NSE equity tick
 EXECUTION_FAILURES = frozenset({"CANCEL_FAILED", "UNRESOLVED_ORDER", "MODIFY_FAILED"})
 MarketHook = Callable[[Any], None]
 
@@ -285,6 +282,7 @@ class Engine:
         price = signal.entry if signal.entry is not None else self.last_price(signal.symbol)
         reasons: tuple[str, ...] = ()
         quantity = Decimal(0)
+        limit = signal.entry
         if price is None:
             reasons = ("NO_PRICE",)
         else:
@@ -307,7 +305,18 @@ class Engine:
                 self.mode,
                 self._sector(signal.symbol),
             )
-            reasons = self.gate(intent, self.risk_state()).reasons
+            state = self.risk_state()
+            reasons = self.gate(intent, state).reasons
+            if not reasons and limit is None and self.gate is not allow_all:
+                limit = protective_limit(
+                    signal.side,
+                    price,
+                    signal.stop_loss,
+                    quantity,
+                    self.limits.heat_cap - state.heat,
+                    self.limits.market_protection_pct,
+                    self._tick(signal.symbol),
+                )
         return Decision(
             plan_id=signal.plan_id,
             correlation_id=signal.correlation_id,
@@ -316,7 +325,7 @@ class Engine:
             quantity=quantity if not reasons else Decimal(0),
             ts=signal.ts,
             status=DecisionStatus.REFUSED if reasons else DecisionStatus.APPROVED,
-            order_type=OrderType.LIMIT if signal.entry is not None else OrderType.MARKET,
+            order_type=OrderType.LIMIT if limit is not None else OrderType.MARKET,
             entry_price=price,
             stop_loss=signal.stop_loss,
             targets=signal.targets,
@@ -326,45 +335,25 @@ class Engine:
             reasons=reasons,
             trail_distance=signal.trail_distance,
             time_stop_ns=signal.time_stop_ns,
+            limit_price=limit,
         )
 
     def _lot(self, symbol: str) -> Decimal:
         instrument = self.instruments.get(symbol)
         return instrument.lot_size if instrument else Decimal(1)
 
+    def _tick(self, symbol: str) -> Decimal:
+        instrument = self.instruments.get(symbol)
+        return instrument.tick_size if instrument else NSE_TICK
+
     def _sector(self, symbol: str) -> str | None:
         instrument = self.instruments.get(symbol)
         return instrument.sector if instrument else None
 
     def risk_state(self) -> RiskState:
-        """What the gate judges. Heat is what the stops put at risk from the entry price
-        (a stopless position risks its notional), so a price move never breaches the
-        cap by itself; entries still working count as if filled, so two quick signals
-        cannot both slip under a limit."""
+        """What the gate judges (see `engine.exposure`)."""
         assert self.oms is not None
-        positions: dict[str, OpenRisk] = {}
-        unrealised = Decimal(0)
-        for symbol, position in self.oms.book.positions.items():
-            quantity = position.quantity
-            if not quantity:
-                continue
-            entry = position.avg_price or Decimal(0)
-            mark = self.last_price(symbol) or entry
-            unrealised += position.unrealised_pnl(mark)
-            heat = _heat(abs(quantity), entry, self.oms.stop_of_open_trade(symbol), quantity > 0)
-            positions[symbol] = OpenRisk(
-                abs(quantity), heat, abs(quantity) * mark, self._sector(symbol)
-            )
-        for order, stop in self.oms.working_entries():
-            price = order.limit_price or self.last_price(order.symbol) or Decimal(0)
-            heat = _heat(order.remaining, price, stop, order.side is Side.BUY)
-            held = positions.get(order.symbol)
-            positions[order.symbol] = OpenRisk(
-                (held.quantity if held else 0) + order.remaining,
-                (held.heat if held else 0) + heat,
-                (held.exposure if held else 0) + order.remaining * price,
-                self._sector(order.symbol),
-            )
+        positions, unrealised = open_risk(self.oms, self.last_price, self._sector)
         market = {}
         for symbol, bar in self.last_bars.items():
             market[symbol] = MarketHealth(bar.ts + bar.duration)

@@ -94,7 +94,9 @@ class OrderManager:
             decision.order_type,
             decision.quantity,
             plan_id=decision.plan_id,
-            limit_price=decision.entry_price if decision.order_type is OrderType.LIMIT else None,
+            limit_price=(decision.limit_price or decision.entry_price)
+            if decision.order_type is OrderType.LIMIT
+            else None,
         )
         if decision.stop_loss is not None:
             spec = BracketSpec(
@@ -501,10 +503,23 @@ class OrderManager:
         del self.plans[plan_id]
         self.done_plans.add(plan_id)
 
-    def stop_of_open_trade(self, symbol: str) -> Decimal | None:
-        """The protective stop of the symbol's open trade, when its plan has one."""
-        plan = self.plans.get(self.book.plan_of_open_trade(symbol) or "")
-        return plan.bracket.stop_price if plan is not None and plan.bracket else None
+    def bracket_heat(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """Per symbol and entry side: (quantity the brackets protect, rupees from each plan's
+        own entry to its own stop). Plans adding to one symbol each keep their own stop, so
+        the position's blended price would mis-state the risk."""
+        out: dict[str, tuple[Decimal, Decimal]] = {}
+        for plan in self.plans.values():
+            bracket = plan.bracket
+            if bracket is None or bracket.entry_price is None:
+                continue
+            held = bracket.open_quantity
+            if held <= 0:
+                continue
+            distance = (bracket.entry_price - bracket.stop_price) * bracket.side.sign
+            key = f"{bracket.symbol}:{bracket.side.value}"
+            covered, heat = out.get(key, (Decimal(0), Decimal(0)))
+            out[key] = (covered + held, heat + held * max(Decimal(0), distance))
+        return out
 
     def working_entries(self) -> list[tuple[Order, Decimal | None]]:
         """Entry orders not yet (fully) filled, with their plan's stop."""

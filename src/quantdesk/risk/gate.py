@@ -42,6 +42,7 @@ class Block(StrEnum):
     NO_MARKET_DATA = "NO_MARKET_DATA"
     BAD_QUOTE = "BAD_QUOTE"
     REWARD_RISK = "REWARD_RISK"
+    STOP_WRONG_SIDE = "STOP_WRONG_SIDE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,12 @@ def can_enter(intent: EntryIntent, state: RiskState) -> Verdict:
         reasons.append(Block.PAUSED)
     if intent.mode is Mode.LIVE and state.safe_mode:
         reasons.append(Block.SAFE_MODE)
+    if intent.stop_loss is not None and (
+        intent.stop_loss >= intent.price
+        if intent.side is Side.BUY
+        else intent.stop_loss <= intent.price
+    ):
+        reasons.append(Block.STOP_WRONG_SIDE)  # a market signal's stop the price ran through
     if state.calendar is not None:
         reasons.extend(_session_blocks(intent, state))
     reasons.extend(_market_blocks(intent, state))
