@@ -15,6 +15,7 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum, StrEnum
+from pathlib import Path
 from typing import Any, get_args
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from quantdesk.domain.enums import Mode
+from quantdesk.domain.enums import Mode, Severity
 
 ENV_PREFIX = "QD_"
 NESTED = "__"
@@ -52,6 +53,7 @@ class RiskLimits(BaseModel):
     max_symbol_exposure: Decimal = Field(default=Decimal(300_000), gt=0)
     max_sector_exposure: Decimal = Field(default=Decimal(500_000), gt=0)
     min_reward_risk: Decimal = Field(default=Decimal("1.5"), ge=0)
+    market_protection_pct: Decimal = Field(default=Decimal(2), gt=0, le=20)  # entry collar
     stale_data_ms: int = Field(default=90_000, gt=0)  # a 1-minute bar plus slack
     entry_cutoff: str = Field(default="15:10", pattern=r"^\d{2}:\d{2}$")
     square_off: str = Field(default="15:25", pattern=r"^\d{2}:\d{2}$")
@@ -81,6 +83,33 @@ class RiskLimits(BaseModel):
         return value
 
 
+class CalendarSettings(BaseModel):
+    """Where the NSE calendar's layers come from (see `risk.calendar`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    override_file: Path | None = None  # TOML [[holiday]] [[session]] [[event]]
+    holiday_store: Path = Path("var/nse_holidays.json")  # last good broker list
+    holiday_url: str = "https://api.upstox.com/v2/market/holidays"
+    refresh_holidays: bool = False  # the 08:00 IST job needs the network and a token
+
+
+class AlertSettings(BaseModel):
+    """Slack and Telegram senders are each off until configured."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    slack_webhook_url: SecretStr | None = None
+    telegram_bot_token: SecretStr | None = None
+    telegram_chat_id: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    min_level: Severity = Severity.WARNING
+    cooldown_s: int = Field(default=3600, ge=0)  # per alert key, survives restarts
+    timeout_s: float = Field(default=5.0, gt=0)
+    drawdown_pct: Decimal = Field(default=Decimal(2), gt=0, le=100)  # of capital, intraday
+    low_balance: Decimal = Field(default=Decimal(100_000), ge=0)  # rupees of equity
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -99,6 +128,8 @@ class Settings(BaseSettings):
     session_label: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,32}$")
     timezone: str = "Asia/Kolkata"
     risk: RiskLimits = RiskLimits()
+    calendar: CalendarSettings = CalendarSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -163,6 +194,8 @@ def _canonical(value: Any) -> Any:
         return format(value.normalize(), "f")
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, Path):
+        return value.as_posix()
     if isinstance(value, str) and "://" in value:
         return mask_url(value)
     return value

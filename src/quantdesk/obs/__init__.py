@@ -1,0 +1,1 @@
+"""Observability: metrics, event streams, alerts, fan-out of bus events."""
