@@ -15,6 +15,7 @@ from quantdesk.domain.enums import Mode
 from quantdesk.domain.instrument import Instrument
 from quantdesk.engine.clock import SimulatedClock, WallClock
 from quantdesk.engine.engine import Engine
+from quantdesk.engine.feed_watch import FeedWatch
 from quantdesk.execution.kill_switch import KillSwitch
 from quantdesk.execution.order_manager import OrderManager
 from quantdesk.execution.retry import RetryPolicy
@@ -39,6 +40,7 @@ class Desk:
     journal: Journal | None
     kill_switch: KillSwitch
     square_off: SquareOff | None = None
+    feed_watch: FeedWatch | None = None
 
 
 def build_desk(

@@ -21,7 +21,7 @@ import pytest
 
 from quantdesk.domain.enums import Severity
 from quantdesk.domain.time import NS_PER_DAY, from_datetime
-from quantdesk.risk.calendar import CalendarError, MarketDay, TradingCalendar
+from quantdesk.risk.calendar import TradingCalendar
 from quantdesk.risk.holiday_refresh import (
     REFRESH_FAILED,
     HolidayFeedError,
@@ -30,6 +30,7 @@ from quantdesk.risk.holiday_refresh import (
     next_run_ts,
     parse_upstox_holidays,
 )
+from quantdesk.risk.market_days import CalendarError, MarketDay
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "calendar" / "upstox_holidays.json"
 KOLKATA = ZoneInfo("Asia/Kolkata")

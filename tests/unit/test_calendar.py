@@ -7,17 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from quantdesk.domain.time import NS_PER_MINUTE, NS_PER_S, from_datetime
-from quantdesk.risk.calendar import (
-    CalendarError,
-    Event,
-    EventKind,
-    ExchangeDays,
-    MarketDay,
-    TradingCalendar,
-    day_number,
-    load_overrides,
-)
+from quantdesk.risk.calendar import ExchangeDays, TradingCalendar
+from quantdesk.risk.calendar_file import load_overrides
 from quantdesk.risk.holiday_refresh import load_stored
+from quantdesk.risk.market_days import CalendarError, Event, EventKind, MarketDay, day_number
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "calendar"
 OVERRIDES = FIXTURES / "overrides.toml"

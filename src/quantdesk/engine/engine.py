@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from quantdesk.config import RiskLimits
+from quantdesk.domain import actions
 from quantdesk.domain.enums import Mode, OrderType, Severity
 from quantdesk.domain.errors import DuplicatePlan
 from quantdesk.domain.instrument import Instrument
@@ -385,7 +386,9 @@ class Engine:
 
     def _risk_on_event(self, event: object) -> None:
         assert isinstance(event, RiskEvent)
-        if event.code == "ORDER_REJECTED":
+        if event.code.startswith("TRADING_"):  # persisted, so a restart recalls it
+            self.record_action(actions.RISK_STATE, self.risk.memory())
+        elif event.code == "ORDER_REJECTED":
             self.risk.on_rejection(event.ts)
             if event.details.get("reason") == "RETRIES_EXHAUSTED":
                 self.risk.on_execution(event.ts, failed=True)

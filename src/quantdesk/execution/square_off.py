@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
+from quantdesk.domain import actions
 from quantdesk.domain.time import ist_date, ist_day_minute
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from quantdesk.risk.calendar import TradingCalendar
 
 Record = Callable[[str, dict[str, str]], None]
-ACTION = "eod.square_off"
+ACTION = actions.EOD_SQUARE_OFF
 
 
 class SquareOff:

@@ -125,9 +125,12 @@ class DataHealthBreaker(Breaker):
             self.healthy_since = ts  # a gap restarts the quiet period
         self.last_data = ts
 
-    def check(self, now: int) -> bool:
-        if self.last_data is not None and now - self.last_data > self.stale_ns:
-            seconds = (now - self.last_data) // NS_PER_S
+    def check(self, now: int, not_before: int = 0) -> bool:
+        """Trip when nothing arrived for longer than T; silence before `not_before` (the
+        session's open: the market was shut, not the feed) does not count."""
+        since = max(self.last_data or 0, not_before)
+        if since and now - since > self.stale_ns:
+            seconds = (now - since) // NS_PER_S
             return self.trip(now, f"no market data for {seconds} s")
         return False
 

@@ -11,118 +11,36 @@ file for what neither knew in time (a holiday announced the week before, a Muhur
 from __future__ import annotations
 
 import logging
-import tomllib
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from quantdesk.domain.time import (
     IST_OFFSET_NS,
     NS_PER_DAY,
     NS_PER_MINUTE,
-    from_datetime,
     is_weekday,
     ist_day_minute,
 )
+from quantdesk.risk.calendar_file import load_overrides
+from quantdesk.risk.market_days import (
+    REGULAR_CLOSE_MINUTE,
+    REGULAR_OPEN_MINUTE,
+    CalendarError,
+    Event,
+    MarketDay,
+    Overrides,
+    Session,
+    clock_minute,
+    day_number,
+    ist_ns,
+)
 
 log = logging.getLogger(__name__)
-
-REGULAR_OPEN_MINUTE = 9 * 60 + 15  # 09:15 IST
-REGULAR_CLOSE_MINUTE = 15 * 60 + 30  # 15:30 IST
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-
-
-class CalendarError(ValueError):
-    """A calendar source that cannot be trusted; the message names the file and the fault."""
-
-
-def day_number(day: date) -> int:
-    """Days since 1970-01-01, the same numbering as `domain.time.ist_day_minute`."""
-    return day.toordinal() - _EPOCH_ORDINAL
-
-
-def ist_ns(day: int, minute: int) -> int:
-    """Epoch ns of an IST wall-clock minute on a day number (IST has no daylight saving)."""
-    return day * NS_PER_DAY + minute * NS_PER_MINUTE - IST_OFFSET_NS
-
-
-def clock_minute(text: str) -> int:
-    """Minute of day of an "HH:MM" clock time; strict, because a typo here moves a square-off."""
-    hours, sep, minutes = text.partition(":")
-    if sep != ":" or len(hours) != 2 or len(minutes) != 2 or not (hours + minutes).isdigit():
-        raise ValueError(f"clock time {text!r} is not HH:MM")
-    if int(hours) > 23 or int(minutes) > 59:
-        raise ValueError(f"clock time {text!r} is out of range")
-    return int(hours) * 60 + int(minutes)
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """One trading day's hours; `special` names a session with its own hours (Muhurat)."""
-
-    day: date
-    open_ns: int
-    close_ns: int
-    special: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class MarketDay:
-    """A date the exchange announced: shut when `open_ns` is None, else open with these hours
-    even on a weekend or a holiday."""
-
-    day: date
-    name: str
-    open_ns: int | None = None
-    close_ns: int | None = None
-
-    def __post_init__(self) -> None:
-        if (self.open_ns is None) != (self.close_ns is None):
-            raise ValueError(f"{self.day} {self.name}: give both open and close, or neither")
-        if self.open_ns is not None and self.close_ns is not None:
-            if self.open_ns >= self.close_ns:
-                raise ValueError(f"{self.day} {self.name}: open must be before close")
-            if ist_day_minute(self.open_ns)[0] != day_number(self.day):
-                raise ValueError(f"{self.day} {self.name}: session opens on another IST day")
-
-
-class EventKind(StrEnum):
-    RBI_POLICY = "RBI_POLICY"
-    CPI = "CPI"
-    FNO_EXPIRY = "FNO_EXPIRY"
-    RESULTS = "RESULTS"
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Scheduled news. Prices gap on the announcement and stops slip, so entries wait from
-    `before_min` before it until `after_min` after it (end exclusive)."""
-
-    name: str
-    kind: EventKind
-    at_ns: int
-    before_min: int
-    after_min: int
-    symbol: str | None = None  # a company's results; None blacks out every symbol
-
-    @property
-    def start_ns(self) -> int:
-        return self.at_ns - self.before_min * NS_PER_MINUTE
-
-    @property
-    def end_ns(self) -> int:
-        return self.at_ns + self.after_min * NS_PER_MINUTE
-
-
-@dataclass(frozen=True, slots=True)
-class Overrides:
-    days: tuple[MarketDay, ...] = ()
-    events: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,25 +60,35 @@ class ExchangeDays:
 
 @lru_cache(maxsize=8)
 def xbom_days(first: date, last: date) -> ExchangeDays | None:
-    """XBOM sessions in [first, last], or None when exchange-calendars cannot give any; the
-    calendar then falls back to Mon–Fri plus the announced lists rather than going empty.
+    """XBOM sessions in [first, last] clipped to the years the package records holidays for
+    (it ends each December until its next release), or None when it cannot give any; days
+    outside fall back to Mon–Fri plus the announced lists rather than going empty.
     Imported here, not at module level: pandas costs a second the risk gate need not pay."""
     try:
         import exchange_calendars  # type: ignore[import-untyped]
 
         with warnings.catch_warnings():  # pandas deprecations inside the package are not ours
             warnings.simplefilter("ignore")
-            xbom = exchange_calendars.get_calendar(
-                "XBOM", start=first.isoformat(), end=last.isoformat()
+            xbom = exchange_calendars.get_calendar("XBOM")
+            low = max(first, xbom.first_session.date())
+            high = min(last, xbom.last_session.date())
+            stamps = (
+                xbom.sessions_in_range(low.isoformat(), high.isoformat()) if low <= high else ()
             )
-        days = frozenset(day_number(stamp.date()) for stamp in xbom.sessions)
+        days = frozenset(day_number(stamp.date()) for stamp in stamps)
     except Exception as exc:  # any failure of a third-party calendar must degrade, not crash
         log.warning("exchange-calendars XBOM unavailable (%s); using Mon-Fri", exc)
         return None
     if not days:
         log.warning("exchange-calendars XBOM has no session %s..%s; using Mon-Fri", first, last)
         return None
-    return ExchangeDays(day_number(first), day_number(last), days)
+    if high < last:
+        log.warning(
+            "exchange-calendars knows NSE holidays only through %s; later days use Mon-Fri "
+            "plus the broker's holiday list and the override file",
+            high,
+        )
+    return ExchangeDays(day_number(low), day_number(high), days)
 
 
 _UNSET = Session(date.min, 0, 0)  # cache marker: "not computed yet", distinct from closed (None)
@@ -324,124 +252,4 @@ def _index_blackouts(
     return (
         {day: latest_first(found) for day, found in everyone.items()},
         {key: latest_first(found) for key, found in by_symbol.items()},
-    )
-
-
-# --- the override file -------------------------------------------------------------------
-
-_SECTIONS = {
-    "holiday": frozenset({"date", "name"}),
-    "session": frozenset({"date", "name", "open", "close"}),
-    "event": frozenset({"name", "kind", "at", "before_min", "after_min", "symbol"}),
-}
-
-
-def load_overrides(path: Path) -> Overrides:
-    """Read the local TOML override file ([[holiday]], [[session]], [[event]] tables).
-    Anything odd is refused with the file name and entry: a silently skipped holiday would
-    send orders into a closed market."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CalendarError(f"{path}: cannot read override file: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise CalendarError(f"{path}: not valid TOML: {exc}") from exc
-    unknown = sorted(set(raw) - set(_SECTIONS))
-    if unknown:
-        raise CalendarError(f"{path}: unknown section(s) {unknown}; expected {sorted(_SECTIONS)}")
-    days = [_holiday(t) for t in _tables(path, raw, "holiday")]
-    days += [_special_session(t) for t in _tables(path, raw, "session")]
-    seen: dict[date, str] = {}
-    for entry in days:
-        if entry.day in seen:
-            raise CalendarError(f"{path}: {entry.day} is listed twice ({seen[entry.day]!r})")
-        seen[entry.day] = entry.name
-    return Overrides(tuple(days), tuple(_event(t) for t in _tables(path, raw, "event")))
-
-
-class _Table:
-    """One [[section]] entry, with errors that say which file, section and entry."""
-
-    def __init__(self, raw: Mapping[str, Any], where: str, allowed: frozenset[str]) -> None:
-        self.raw, self.where = raw, where
-        unknown = sorted(set(raw) - allowed)
-        if unknown:
-            raise CalendarError(f"{where}: unknown key(s) {unknown}; allowed {sorted(allowed)}")
-
-    def fail(self, key: str, problem: str) -> CalendarError:
-        return CalendarError(f"{self.where}: '{key}' {problem}, got {self.raw.get(key)!r}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], problem: str) -> Any:
-        if key not in self.raw:
-            raise CalendarError(f"{self.where}: '{key}' is missing")
-        value = self.raw[key]
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise self.fail(key, problem)
-        return value
-
-    def text(self, key: str) -> str:
-        value: str = self.get(key, str, "must be a string").strip()
-        if not value:
-            raise self.fail(key, "must not be empty")
-        return value
-
-    def day(self, key: str) -> date:
-        value = self.get(key, date, "must be a TOML date like 2026-01-26 (no quotes)")
-        if isinstance(value, datetime):
-            raise self.fail(key, "must be a date without a time")
-        return value  # type: ignore[no-any-return]
-
-    def minute(self, key: str) -> int:
-        try:
-            return clock_minute(self.get(key, str, 'must be an IST clock time like "18:15"'))
-        except ValueError:
-            raise self.fail(key, 'must be an IST clock time like "18:15"') from None
-
-    def moment(self, key: str) -> int:
-        problem = "must be a TOML date-time with offset like 2026-02-06T10:00:00+05:30"
-        moment: datetime = self.get(key, datetime, problem)
-        if moment.utcoffset() is None:
-            raise self.fail(key, problem)
-        return from_datetime(moment)
-
-    def minutes(self, key: str) -> int:
-        value: int = self.get(key, int, "must be a whole number of minutes")
-        if value < 0:
-            raise self.fail(key, "must not be negative")
-        return value
-
-
-def _tables(path: Path, raw: Mapping[str, Any], section: str) -> list[_Table]:
-    entries = raw.get(section, [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise CalendarError(f"{path}: '{section}' must be an array of tables: [[{section}]]")
-    return [
-        _Table(entry, f"{path}: [[{section}]] entry {i}", _SECTIONS[section])
-        for i, entry in enumerate(entries, start=1)
-    ]
-
-
-def _holiday(table: _Table) -> MarketDay:
-    return MarketDay(table.day("date"), table.text("name"))
-
-
-def _special_session(table: _Table) -> MarketDay:
-    day, opens, closes = table.day("date"), table.minute("open"), table.minute("close")
-    if opens >= closes:
-        raise table.fail("close", "must be after 'open' (sessions do not cross midnight)")
-    number = day_number(day)
-    return MarketDay(day, table.text("name"), ist_ns(number, opens), ist_ns(number, closes))
-
-
-def _event(table: _Table) -> Event:
-    kind = table.text("kind")
-    if kind not in EventKind.__members__:
-        raise table.fail("kind", f"must be one of {list(EventKind.__members__)}")
-    return Event(
-        name=table.text("name"),
-        kind=EventKind(kind),
-        at_ns=table.moment("at"),
-        before_min=table.minutes("before_min"),
-        after_min=table.minutes("after_min"),
-        symbol=table.text("symbol") if "symbol" in table.raw else None,
     )

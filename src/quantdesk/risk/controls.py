@@ -161,9 +161,32 @@ class RiskControls:
         self.data.on_data(ts)
         self._recover_data(ts)
 
-    def check_feed(self, now: int) -> None:
-        if self.data.check(now):
+    def check_feed(self, now: int, not_before: int = 0) -> None:
+        if self.data.check(now, not_before):
             self._tripped(self.data)
+
+    # -- restart ---------------------------------------------------------------------
+    def memory(self) -> dict[str, str]:
+        """What a restart must not forget: the kill switch, the operator's pause and the
+        breakers only an operator may clear (data health heals by itself)."""
+        held = [b for b in self.breakers if b.tripped and b.recovery is Recovery.OPERATOR]
+        return {
+            "state": self.trading_state.value,
+            "kill_switch": "1" if self.kill_switch else "0",
+            "operator_pause": self.operator_pause or "",
+            "breakers": ",".join(b.name for b in held),
+            "reasons": " | ".join(b.reason for b in held),
+        }
+
+    def recall(self, memory: Mapping[str, str], now: int) -> None:
+        """Re-apply a `memory()` saved before a restart; raises the state event once."""
+        self.kill_switch = memory.get("kill_switch") == "1"
+        self.operator_pause = memory.get("operator_pause") or None
+        names = {n for n in memory.get("breakers", "").split(",") if n}
+        for breaker in self.breakers:
+            if breaker.name in names and breaker.recovery is Recovery.OPERATOR:
+                breaker.trip(now, f"restored after restart: {memory.get('reasons', '')}")
+        self._state_changed("restored after restart")
 
     # -- internals ---------------------------------------------------------------------
     def _roll_day(self, ts: int) -> bool:

@@ -22,7 +22,7 @@ import httpx
 from quantdesk.domain.enums import Severity
 from quantdesk.domain.risk_event import RiskEvent
 from quantdesk.domain.time import IST_OFFSET_NS, NS_PER_DAY, NS_PER_MINUTE, NS_PER_MS
-from quantdesk.risk.calendar import CalendarError, MarketDay
+from quantdesk.risk.market_days import CalendarError, MarketDay
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,8 @@ _UNLIMITED = Decimal(10) ** 18
 def close_out(desk: Desk, last: dict[str, Bar]) -> None:
     """Flatten every symbol at its last bar's close; the trade's exit reason is end_of_data."""
     engine, oms = desk.engine, desk.oms
+    if desk.feed_watch is not None:
+        desk.feed_watch.stop()
     for symbol in sorted(last):
         if oms.book.quantity(symbol) != 0 or oms.open_orders(symbol):
             oms.flatten(symbol, END_OF_DATA)

@@ -1,14 +1,22 @@
 """Paper trading: the engine on a wall-clock pace against the paper venue.
 
 The engine itself always runs on a simulated clock; this runner decides *when* each
-event is injected (wall time, sped up by `speed`) and stamps it. A replayed data file is
-re-based so its first bar ends now. Every inbound bar is recorded, and the decision
-log is appended beside it, so `quantdesk replay RUN` reproduces the run exactly.
+event is injected (wall time, sped up by `speed`). A data file plays on its own dates, so
+the NSE calendar, the entry cut-off and the 15:25 square-off apply as they would have;
+while the market is shut (nights, weekends, holidays) the pacer skips ahead instead of
+waiting. Every inbound bar is recorded, the decision log is appended beside it, and the
+calendar's inputs and the recalled risk state are kept in the run folder, so
+`quantdesk replay RUN` reproduces the run exactly.
+
+On start the risk controls recall what the journal says about the kill switch, an
+operator pause and operator-cleared breakers: a restart is never a way around them. The
+day's counters are not recalled here: a file replay starts its days afresh.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,18 +24,23 @@ from pathlib import Path
 from typing import Any
 
 from quantdesk.config import Settings
+from quantdesk.data.bars import DataFileError
 from quantdesk.desk import Desk, build_desk
 from quantdesk.domain.enums import Mode
 from quantdesk.domain.market import Bar
-from quantdesk.domain.time import session_id
+from quantdesk.domain.time import ist_date, session_id
 from quantdesk.engine.clock import SimulatedClock, WallClock
+from quantdesk.engine.feed_watch import FeedWatch
 from quantdesk.engine.recorder import EventRecorder, write_manifest
+from quantdesk.risk.calendar import TradingCalendar
 from quantdesk.risk.gate import can_enter
 from quantdesk.runners.closeout import close_out
+from quantdesk.runners.paper_calendar import paper_calendar, refresh_holidays
 from quantdesk.runners.slippage_job import apply_model, to_manifest
 from quantdesk.storage import migrate, slippage
 from quantdesk.storage.db import make_engine
 from quantdesk.storage.journal import Journal, Provenance
+from quantdesk.storage.risk_memory import RiskMemory, load_risk_memory
 from quantdesk.strategies.registry import build_strategy
 from quantdesk.venues.paper import PaperVenue, PaperVenueConfig
 
@@ -67,11 +80,16 @@ def manifest(spec: PaperSpec, settings: Settings, session: str, data: str) -> di
 
 
 def build_paper_desk(
-    spec: PaperSpec, settings: Settings, clock: SimulatedClock, journal: Journal | None
+    spec: PaperSpec,
+    settings: Settings,
+    clock: SimulatedClock,
+    journal: Journal | None,
+    calendar: TradingCalendar,
+    memory: RiskMemory,
 ) -> Desk:
     """The desk of a paper run; replay builds the very same one without a journal."""
     strategy = build_strategy(spec.strategy, spec.symbol, spec.params)
-    return build_desk(
+    desk = build_desk(
         clock=clock,
         mode=Mode.PAPER,
         limits=settings.risk,
@@ -79,8 +97,15 @@ def build_paper_desk(
         strategies=[strategy],
         journal=journal,
         gate=can_enter,
+        calendar=calendar,
         safe_mode=settings.safe_mode,
+        squared_off_days=memory.squared_off_days,
     )
+    if memory.state is not None:
+        desk.engine.risk.recall(memory.state, clock.now())
+    desk.feed_watch = FeedWatch(desk.engine, calendar)
+    desk.feed_watch.start()
+    return desk
 
 
 async def run_paper(
@@ -93,17 +118,34 @@ async def run_paper(
     stop: asyncio.Event | None = None,
     on_start: Callable[[PaperRun], None] | None = None,
 ) -> PaperRun:
+    feed = iter(bars)
+    first = next(feed, None)
+    if first is None:
+        raise DataFileError(f"{data_name or 'the data'}: no bars to trade on")
     session = session_id(time.time_ns(), Mode.PAPER, settings.label)
     db = make_engine(settings.database_url)
     migrate.upgrade(db)
     journal = Journal(db, Provenance(session, settings.config_sha))  # write-through
-    clock = SimulatedClock(time.time_ns())
-    desk = build_paper_desk(spec, settings, clock, journal)
+    refused = None
+    if settings.calendar.refresh_holidays:
+        refused = await asyncio.to_thread(refresh_holidays, settings.calendar)
+    day = ist_date(first.ts)
+    calendar = paper_calendar(settings.calendar, day, run_dir)
+    memory = RiskMemory(state=load_risk_memory(db, day).state)
+    clock = SimulatedClock(first.ts)
+    desk = build_paper_desk(spec, settings, clock, journal, calendar, memory)
+    if refused is not None:
+        journal.record_risk_event(refused)
+        desk.engine.publish("risk", refused)
     recorder = EventRecorder(run_dir)
     desk.engine.log.sink = recorder.log_line
     model = slippage.load(db)
     apply_model(desk, model)
-    base = {**manifest(spec, settings, session, data_name), "slippage_model": to_manifest(model)}
+    base = {
+        **manifest(spec, settings, session, data_name),
+        "slippage_model": to_manifest(model),
+        "risk_memory": memory.state,
+    }
     write_manifest(run_dir, base)
     run = PaperRun(desk, run_dir)
     journal.record_action(
@@ -116,7 +158,7 @@ async def run_paper(
         on_start(run)
     desk.engine.start()
     try:
-        await _pace(run, bars, spec.speed, recorder, stop)
+        await _pace(run, itertools.chain([first], feed), spec.speed, recorder, stop)
     finally:
         close_out(desk, run.last)
         recorder.close()
@@ -146,15 +188,14 @@ async def _pace(
 ) -> None:
     engine = run.desk.engine
     clock = engine.clock
+    calendar = engine.risk.calendar
     assert isinstance(clock, SimulatedClock)
-    pacer: WallClock | None = None
-    shift = 0
-    for raw in bars:
-        if pacer is None:  # the first bar ends "now"
-            pacer = WallClock(speed=speed, origin=clock.now())
-            shift = clock.now() - (raw.ts + raw.duration)
-        bar = raw._replace(ts=raw.ts + shift)
+    pacer = WallClock(speed=speed, origin=clock.now())
+    for bar in bars:
         due = bar.ts + bar.duration
+        if calendar is not None and not calendar.is_open(clock.now()) and bar.ts > clock.now():
+            engine.drain(bar.ts)  # the market is shut until this bar: run timers, skip ahead
+            pacer = WallClock(speed=speed, origin=bar.ts)
         if await _wait_until(engine, pacer, due, stop):
             run.stopped = True
             return

@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from quantdesk.config import RiskLimits, Settings
+from quantdesk.domain.time import ist_date
 from quantdesk.engine.clock import SimulatedClock
 from quantdesk.engine.decision_log import Divergence, first_divergence
 from quantdesk.engine.recorder import read_bars, read_manifest
 from quantdesk.execution.book import ClosedTrade
 from quantdesk.runners.closeout import close_out
 from quantdesk.runners.paper import PaperSpec, build_paper_desk
+from quantdesk.runners.paper_calendar import recorded_calendar
 from quantdesk.runners.slippage_job import apply_model, from_manifest
+from quantdesk.storage.risk_memory import RiskMemory
 from quantdesk.venues.paper import PaperVenueConfig
 
 RECORDED = "recorded"
@@ -74,8 +77,12 @@ def replay(run_dir: Path, settings: Settings, profile: Path | None = None) -> Re
     )
     replay_settings = settings.model_copy(update={"risk": RiskLimits(**risk)})
     bars = read_bars(run_dir)
-    clock = SimulatedClock(bars[0].ts if bars else 0)
-    desk = build_paper_desk(spec, replay_settings, clock, journal=None)
+    if not bars:
+        raise ReplayError(f"{run_dir} recorded no bars")
+    clock = SimulatedClock(bars[0].ts)
+    calendar = recorded_calendar(run_dir, ist_date(bars[0].ts))
+    memory = RiskMemory(state=manifest.get("risk_memory"))
+    desk = build_paper_desk(spec, replay_settings, clock, None, calendar, memory)
     apply_model(desk, from_manifest(manifest.get("slippage_model", {})))
     result = ReplayResult(name, "", [])
     desk.engine.bus.subscribe("trade", result.trades.append)
