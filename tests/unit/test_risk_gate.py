@@ -109,6 +109,11 @@ def test_a_sound_entry_in_session_is_allowed() -> None:
         ({"targets": (D(1510),)}, {}, Block.REWARD_RISK),  # 10 reward for 20 risk
         ({"stop_loss": D(1505)}, {}, Block.STOP_WRONG_SIDE),  # price ran through the stop
         ({"side": Side.SELL, "targets": (D(1400),)}, {}, Block.STOP_WRONG_SIDE),
+        (
+            {"side": Side.SELL, "stop_loss": D(1520), "targets": (D(1460),)},
+            {"positions": {"INFY": OpenRisk(D(10), D(200), D(15000), "IT", Side.BUY)}},
+            Block.OPPOSITE_POSITION,
+        ),
     ],
 )
 def test_each_hard_block_names_its_reason(

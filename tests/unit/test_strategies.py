@@ -52,6 +52,7 @@ class Recorder:
     def __init__(self) -> None:
         self.clock = SimulatedClock(0)
         self.signals = []
+        self.id_scope = ""
 
     def now(self) -> int:
         return self.clock.now()

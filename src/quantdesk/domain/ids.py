@@ -18,9 +18,10 @@ def stable_id(*parts: object, length: int = 24) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def plan_id(strategy: str, symbol: str, ts: int, side: str) -> str:
-    """Idempotency key of one trading decision: one signal, one plan."""
-    return "p" + stable_id(strategy, symbol, ts, side, length=23)
+def plan_id(*keys: str | int) -> str:
+    """Idempotency key of one trading decision: one signal, one plan. The keys are the
+    signal's ([scope,] strategy, symbol, ts, side)."""
+    return "p" + stable_id(*keys, length=23)
 
 
 def client_order_id(plan: str, leg: str) -> str:

@@ -28,13 +28,16 @@ class Signal:
     quantity: Decimal | None = None  # the strategy's own size; None = size by risk to stop
     trail_distance: Decimal | None = None  # trailing stop distance in price units
     time_stop_ns: int | None = None  # exit this long after the entry fill
+    scope: str = ""  # the run's id namespace: one data file traded twice is two runs
 
     correlation_id: str = field(init=False, repr=False, compare=False)
     plan_id: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # the ids are derived once: they are read many times per signal
-        keys = (self.strategy, self.symbol, self.ts, self.side.value)
+        keys: tuple[str | int, ...] = (self.strategy, self.symbol, self.ts, self.side.value)
+        if self.scope:
+            keys = (self.scope, *keys)
         object.__setattr__(self, "correlation_id", "c" + stable_id(*keys, length=23))
         object.__setattr__(self, "plan_id", plan_id(*keys))
         if self.quantity is not None and self.quantity <= 0:

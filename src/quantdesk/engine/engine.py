@@ -90,6 +90,7 @@ class Engine:
         self._on_quote_venue: MarketHook | None = None
         self._oms_on_price: Callable[[str, Decimal, Decimal], None] = lambda *_: None
         self.events_processed = 0
+        self.id_scope = ""  # paper runs set their own, so a data file can be traded twice
         self._holding = False  # any open position: marks move equity
         self.slippage_model: dict[tuple[str, str], Decimal] = {}  # see storage.slippage
 

@@ -46,7 +46,7 @@ def open_risk(oms: OrderManager, mark: Mark, sector: Sector) -> tuple[dict[str, 
         covered, heat = brackets.get(f"{symbol}:{side.value}", (ZERO, ZERO))
         if covered < held:  # what no bracket protects risks its notional
             heat += (held - covered) * entry
-        positions[symbol] = OpenRisk(held, heat, held * price, sector(symbol))
+        positions[symbol] = OpenRisk(held, heat, held * price, sector(symbol), side)
     for order, stop in oms.working_entries():
         price = order.limit_price or mark(order.symbol) or ZERO
         heat = entry_heat(order.remaining, price, stop, order.side)
@@ -56,5 +56,6 @@ def open_risk(oms: OrderManager, mark: Mark, sector: Sector) -> tuple[dict[str, 
             (held_risk.heat if held_risk else ZERO) + heat,
             (held_risk.exposure if held_risk else ZERO) + order.remaining * price,
             sector(order.symbol),
+            held_risk.side if held_risk else order.side,
         )
     return positions, unrealised

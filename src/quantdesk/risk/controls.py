@@ -185,7 +185,7 @@ class RiskControls:
         names = {n for n in memory.get("breakers", "").split(",") if n}
         for breaker in self.breakers:
             if breaker.name in names and breaker.recovery is Recovery.OPERATOR:
-                breaker.trip(now, f"restored after restart: {memory.get('reasons', '')}")
+                breaker.trip(now, memory.get("reasons", "") or "tripped before a restart")
         self._state_changed("restored after restart")
 
     # -- internals ---------------------------------------------------------------------

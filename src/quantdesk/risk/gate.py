@@ -43,6 +43,7 @@ class Block(StrEnum):
     BAD_QUOTE = "BAD_QUOTE"
     REWARD_RISK = "REWARD_RISK"
     STOP_WRONG_SIDE = "STOP_WRONG_SIDE"
+    OPPOSITE_POSITION = "OPPOSITE_POSITION"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class OpenRisk:
     heat: Decimal  # rupees to the stop from the current price (notional without a stop)
     exposure: Decimal  # notional at the current price
     sector: str | None = None
+    side: Side | None = None  # BUY for a long (or a working buy entry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,11 @@ def can_enter(intent: EntryIntent, state: RiskState) -> Verdict:
         reasons.append(Block.STOP_WRONG_SIDE)  # a market signal's stop the price ran through
     if state.calendar is not None:
         reasons.extend(_session_blocks(intent, state))
+    held = state.positions.get(intent.symbol)
+    if held is not None and held.side is not None and held.side is not intent.side:
+        # netting against an open bracket would leave its stop working with nothing to
+        # protect (and able to open a position); the strategy exits first, exits never wait
+        reasons.append(Block.OPPOSITE_POSITION)
     reasons.extend(_market_blocks(intent, state))
     if state.limits is not None:
         reasons.extend(_limit_blocks(intent, state, state.limits))

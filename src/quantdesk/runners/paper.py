@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +86,8 @@ def build_paper_desk(
     clock: SimulatedClock,
     journal: Journal | None,
     calendar: TradingCalendar,
-    memory: RiskMemory,
+    squared_off_days: set[str],
+    id_scope: str,
 ) -> Desk:
     """The desk of a paper run; replay builds the very same one without a journal."""
     strategy = build_strategy(spec.strategy, spec.symbol, spec.params)
@@ -99,13 +101,21 @@ def build_paper_desk(
         gate=can_enter,
         calendar=calendar,
         safe_mode=settings.safe_mode,
-        squared_off_days=memory.squared_off_days,
+        squared_off_days=squared_off_days,
     )
-    if memory.state is not None:
-        desk.engine.risk.recall(memory.state, clock.now())
+    desk.engine.id_scope = id_scope
     desk.feed_watch = FeedWatch(desk.engine, calendar)
-    desk.feed_watch.start()
     return desk
+
+
+def start_paper_desk(desk: Desk, memory: RiskMemory) -> None:
+    """Recall the risk state, start the feed watch and the strategies; after the decision
+    log's sink is attached, so the recall is part of the recorded run."""
+    if memory.state is not None:
+        desk.engine.risk.recall(memory.state, desk.engine.now())
+    if desk.feed_watch is not None:
+        desk.feed_watch.start()
+    desk.engine.start()
 
 
 async def run_paper(
@@ -133,7 +143,10 @@ async def run_paper(
     calendar = paper_calendar(settings.calendar, day, run_dir)
     memory = RiskMemory(state=load_risk_memory(db, day).state)
     clock = SimulatedClock(first.ts)
-    desk = build_paper_desk(spec, settings, clock, journal, calendar, memory)
+    scope = uuid.uuid4().hex[:12]
+    desk = build_paper_desk(
+        spec, settings, clock, journal, calendar, memory.squared_off_days, scope
+    )
     if refused is not None:
         journal.record_risk_event(refused)
         desk.engine.publish("risk", refused)
@@ -145,6 +158,7 @@ async def run_paper(
         **manifest(spec, settings, session, data_name),
         "slippage_model": to_manifest(model),
         "risk_memory": memory.state,
+        "id_scope": scope,
     }
     write_manifest(run_dir, base)
     run = PaperRun(desk, run_dir)
@@ -156,7 +170,7 @@ async def run_paper(
     )
     if on_start is not None:
         on_start(run)
-    desk.engine.start()
+    start_paper_desk(desk, memory)
     try:
         await _pace(run, itertools.chain([first], feed), spec.speed, recorder, stop)
     finally:
@@ -225,4 +239,4 @@ async def _wait_until(engine: Any, pacer: WallClock, due: int, stop: asyncio.Eve
         engine.drain(target)
 
 
-__all__ = ["PaperRun", "PaperSpec", "build_paper_desk", "run_paper"]
+__all__ = ["PaperRun", "PaperSpec", "build_paper_desk", "run_paper", "start_paper_desk"]

@@ -20,7 +20,7 @@ from quantdesk.engine.decision_log import Divergence, first_divergence
 from quantdesk.engine.recorder import read_bars, read_manifest
 from quantdesk.execution.book import ClosedTrade
 from quantdesk.runners.closeout import close_out
-from quantdesk.runners.paper import PaperSpec, build_paper_desk
+from quantdesk.runners.paper import PaperSpec, build_paper_desk, start_paper_desk
 from quantdesk.runners.paper_calendar import recorded_calendar
 from quantdesk.runners.slippage_job import apply_model, from_manifest
 from quantdesk.storage.risk_memory import RiskMemory
@@ -82,11 +82,14 @@ def replay(run_dir: Path, settings: Settings, profile: Path | None = None) -> Re
     clock = SimulatedClock(bars[0].ts)
     calendar = recorded_calendar(run_dir, ist_date(bars[0].ts))
     memory = RiskMemory(state=manifest.get("risk_memory"))
-    desk = build_paper_desk(spec, replay_settings, clock, None, calendar, memory)
+    scope = str(manifest.get("id_scope", ""))
+    desk = build_paper_desk(
+        spec, replay_settings, clock, None, calendar, memory.squared_off_days, scope
+    )
     apply_model(desk, from_manifest(manifest.get("slippage_model", {})))
     result = ReplayResult(name, "", [])
     desk.engine.bus.subscribe("trade", result.trades.append)
-    desk.engine.start()
+    start_paper_desk(desk, memory)
     desk.engine.run_feed(bars)
     close_out(desk, {b.symbol: b for b in bars})
     result.log_sha256 = desk.engine.log.sha256

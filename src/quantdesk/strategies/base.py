@@ -20,6 +20,8 @@ from quantdesk.domain.signal import Signal
 class StrategyContext(Protocol):
     """What the engine offers a strategy."""
 
+    id_scope: str  # namespaces signal ids (see `Signal.scope`)
+
     def now(self) -> int: ...
 
     def position(self, symbol: str) -> Decimal: ...
@@ -96,6 +98,7 @@ class Strategy:
             side=side,
             ts=self.ctx.now(),
             quantity=quantity,
+            scope=self.ctx.id_scope,
             **details,
         )  # type: ignore[arg-type]
         self.ctx.submit_signal(signal)
