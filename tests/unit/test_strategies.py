@@ -139,6 +139,6 @@ def test_engine_refuses_signals_it_cannot_price_or_size() -> None:
     engine.last_bars["X"] = Bar("X", 0, D(100), D(100), D(100), D(100), D(1))
     engine.submit_signal(Signal("s", "X", Side.BUY, 2))  # no size and no stop
     engine.submit_signal(Signal("s", "X", Side.BUY, 3, stop_loss=D(98)))  # risk-sized
-    assert [d.reasons for d in decisions] == [("NO_PRICE",), ("NO_SIZE",), ()]
+    assert [d.reasons for d in decisions] == [("NO_PRICE",), ("NO_SIZE_NO_STOP",), ()]
     assert decisions[2].quantity == 2500  # 0.5% of 1,000,000 over a 2.00 stop
     assert len(venue.submitted) == 1

@@ -17,23 +17,23 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from quantdesk.config import RiskLimits
+from quantdesk.data.quote_firewall import QuoteFirewall
 from quantdesk.domain import actions
-from quantdesk.domain.enums import Mode, OrderType, Severity
+from quantdesk.domain.enums import Mode, Severity
 from quantdesk.domain.errors import DuplicatePlan
 from quantdesk.domain.instrument import Instrument
 from quantdesk.domain.market import Bar, Quote
 from quantdesk.domain.order import OrderStatus
 from quantdesk.domain.risk_event import RiskEvent
-from quantdesk.domain.signal import Decision, DecisionStatus, Signal
+from quantdesk.domain.signal import Signal
 from quantdesk.engine.bus import Bus
 from quantdesk.engine.clock import SimulatedClock, WallClock
+from quantdesk.engine.decider import Decider
 from quantdesk.engine.decision_log import DecisionLog
 from quantdesk.engine.exposure import open_risk
 from quantdesk.engine.queue import EventQueue
 from quantdesk.risk.controls import RiskControls
-from quantdesk.risk.gate import EntryIntent, Gate, MarketHealth, RiskState, allow_all, can_enter
-from quantdesk.risk.protection import protective_limit
-from quantdesk.risk.sizing import size_signal
+from quantdesk.risk.gate import Gate, MarketHealth, RiskState, can_enter
 
 if TYPE_CHECKING:
     from quantdesk.domain.fill import Fill
@@ -85,11 +85,13 @@ class Engine:
         self._advance = clock.advance_to
         self._trailing: dict[str, object] = {}
         self._quotes: dict[str, Quote] = {}
-        self.firewall: dict[str, str] = {}  # symbol -> the quote firewall's latest reason
+        self.quote_firewall = QuoteFirewall()
+        self.firewall: dict[str, str] = {}  # symbol -> why its latest quote was refused
         self._on_bar_venue: MarketHook | None = None
         self._on_quote_venue: MarketHook | None = None
         self._oms_on_price: Callable[[str, Decimal, Decimal], None] = lambda *_: None
         self.events_processed = 0
+        self.decider = Decider(self)
         self.id_scope = ""  # paper runs set their own, so a data file can be traded twice
         self._holding = False  # any open position: marks move equity
         self.slippage_model: dict[tuple[str, str], Decimal] = {}  # see storage.slippage
@@ -224,18 +226,38 @@ class Engine:
         self.drain(bar.ts)
 
     def on_quote(self, quote: Quote) -> None:
-
         if self.queue._heap and self.queue._heap[0][0] <= quote.ts:
             self.drain(quote.ts)
         self.clock.advance_to(quote.ts)
+        self.risk.on_market_data(quote.ts)  # the feed is alive, even when the quote is bad
+        if not self._quote_passes(quote):
+            self.events_processed += 1
+            return
         self._quotes[quote.symbol] = quote
-        self.risk.on_market_data(quote.ts)
         if self._on_quote_venue is not None:
             self._on_quote_venue(quote)
             self.drain(quote.ts)
         for strategy in self._by_symbol.get(quote.symbol, ()):
             strategy.on_quote(quote)
         self.events_processed += 1
+
+    def _quote_passes(self, quote: Quote) -> bool:
+        """The quote firewall's verdict; a change of verdict is a risk event, once."""
+        reason = self.quote_firewall.check(quote)
+        before = self.firewall.get(quote.symbol)
+        if reason is None:
+            if before is not None:
+                del self.firewall[quote.symbol]
+                self.risk_event("QUOTE_CLEAN", Severity.INFO, f"{quote.symbol}: quotes clean")
+            return True
+        if reason != before:
+            self.firewall[quote.symbol] = reason
+            self.risk_event(
+                "QUOTE_REFUSED",
+                Severity.WARNING,
+                f"{quote.symbol}: quote refused ({reason}) bid {quote.bid} ask {quote.ask}",
+            )
+        return False
 
     def _fire_timer(self, payload: object) -> None:
         strategy, name = payload  # type: ignore[misc]
@@ -253,7 +275,7 @@ class Engine:
         if self.journal is not None:
             self.journal.record_signal(signal)
         self.publish("signal", signal)
-        decision = self._decide(signal)
+        decision = self.decider.decide(signal)
         self.log.add(
             "decision",
             decision.ts,
@@ -277,85 +299,24 @@ class Engine:
         self.publish("decision", decision)
         if decision.approved:
             self.risk.on_entry(decision.ts)  # counted when sent: a pending entry is a trade
-            self.oms.execute(decision, decision.entry_price, self._lot(signal.symbol))
+            self.oms.execute(decision, decision.entry_price, self.lot(signal.symbol))
 
-    def _decide(self, signal: Signal) -> Decision:
-        lot = self._lot(signal.symbol)
-        price = signal.entry if signal.entry is not None else self.last_price(signal.symbol)
-        reasons: tuple[str, ...] = ()
-        quantity = Decimal(0)
-        limit = signal.entry
-        if price is None:
-            reasons = ("NO_PRICE",)
-        else:
-            slippage = self.slippage_model.get((signal.symbol, signal.side.value), Decimal(0))
-            quantity = size_signal(
-                signal, price, self.limits.capital, self.limits.risk_per_trade_pct, lot, slippage
-            )
-
-            if quantity <= 0:
-                reasons = ("NO_SIZE",)
-        if not reasons and price is not None:
-            intent = EntryIntent(
-                signal.symbol,
-                signal.side,
-                quantity,
-                price,
-                signal.stop_loss,
-                signal.targets,
-                signal.ts,
-                self.mode,
-                self._sector(signal.symbol),
-            )
-            state = self.risk_state()
-            reasons = self.gate(intent, state).reasons
-            if not reasons and limit is None and self.gate is not allow_all:
-                limit = protective_limit(
-                    signal.side,
-                    price,
-                    signal.stop_loss,
-                    quantity,
-                    self.limits.heat_cap - state.heat,
-                    self.limits.market_protection_pct,
-                    self._tick(signal.symbol),
-                )
-        return Decision(
-            plan_id=signal.plan_id,
-            correlation_id=signal.correlation_id,
-            symbol=signal.symbol,
-            side=signal.side,
-            quantity=quantity if not reasons else Decimal(0),
-            ts=signal.ts,
-            status=DecisionStatus.REFUSED if reasons else DecisionStatus.APPROVED,
-            order_type=OrderType.LIMIT if limit is not None else OrderType.MARKET,
-            entry_price=price,
-            stop_loss=signal.stop_loss,
-            targets=signal.targets,
-            risk_amount=abs(price - signal.stop_loss) * quantity
-            if price is not None and signal.stop_loss is not None
-            else Decimal(0),
-            reasons=reasons,
-            trail_distance=signal.trail_distance,
-            time_stop_ns=signal.time_stop_ns,
-            limit_price=limit,
-        )
-
-    def _lot(self, symbol: str) -> Decimal:
+    def lot(self, symbol: str) -> Decimal:
         instrument = self.instruments.get(symbol)
         return instrument.lot_size if instrument else Decimal(1)
 
-    def _tick(self, symbol: str) -> Decimal:
+    def tick(self, symbol: str) -> Decimal:
         instrument = self.instruments.get(symbol)
         return instrument.tick_size if instrument else NSE_TICK
 
-    def _sector(self, symbol: str) -> str | None:
+    def sector(self, symbol: str) -> str | None:
         instrument = self.instruments.get(symbol)
         return instrument.sector if instrument else None
 
     def risk_state(self) -> RiskState:
         """What the gate judges (see `engine.exposure`)."""
         assert self.oms is not None
-        positions, unrealised = open_risk(self.oms, self.last_price, self._sector)
+        positions, unrealised = open_risk(self.oms, self.last_price, self.sector)
         market = {}
         for symbol, bar in self.last_bars.items():
             market[symbol] = MarketHealth(bar.ts + bar.duration)
@@ -384,6 +345,7 @@ class Engine:
     def _risk_on_trade(self, closed: object) -> None:
         trade = getattr(closed, "trade", closed)
         self.risk.on_trade_closed(trade.exit_ts, trade.net_pnl)  # type: ignore[attr-defined]
+        self.decider.on_trade_closed(self.equity())
 
     def _risk_on_event(self, event: object) -> None:
         assert isinstance(event, RiskEvent)
