@@ -322,3 +322,42 @@ def test_special_session_outside_its_own_day_is_rejected() -> None:
     nse["end_time"] += NS_PER_DAY // 10**6
     with pytest.raises(HolidayFeedError, match=r"data\[0\].*opens on another IST day"):
         parse_upstox_holidays(payload)
+
+
+def test_a_paper_run_refreshes_at_start_and_trades_on_what_it_fetched(
+    broker: FakeBroker, tmp_path: Path
+) -> None:
+    """2026-02-19 trades by exchange-calendars' reckoning; the broker announces it shut."""
+    import asyncio
+
+    from decimal import Decimal as D
+
+    from quantdesk.config import CalendarSettings, Settings
+    from quantdesk.domain.market import Bar
+    from quantdesk.runners.paper import PaperSpec, run_paper
+
+    broker.payload["data"] = [d for d in broker.payload["data"] if d["date"] == "2026-02-19"]
+    assert broker.payload["data"], "the fixture lists 2026-02-19"
+    broker.payload["data"][0]["holiday_type"] = "TRADING_HOLIDAY"  # announced late
+    store = tmp_path / "holidays.json"
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'qd.db'}",
+        calendar=CalendarSettings(
+            holiday_store=store, holiday_url=broker.url, refresh_holidays=True
+        ),
+    )
+    start = ist(2026, 2, 19, 10, 0)
+    bars = [
+        Bar("H", start + i * 60 * 10**9, D(100), D(101), D(99), D(100 + i % 3), D(1), 60 * 10**9)
+        for i in range(12)
+    ]
+    spec = PaperSpec("sma_cross", "H", {"fast": "2", "slow": "3", "qty": "1"}, speed=1e6)
+    run = asyncio.run(run_paper(spec, settings, iter(bars), tmp_path / "run"))
+    assert store.exists() and (tmp_path / "run" / "calendar" / "nse_holidays.json").exists()
+    assert run.desk.engine.risk.calendar is not None
+    assert not run.desk.engine.risk.calendar.is_trading_day(date(2026, 2, 19))
+    assert not run.desk.oms.book.positions or not any(
+        p.quantity for p in run.desk.oms.book.positions.values()
+    )
+    refused = [line for line in run.desk.engine.log.lines if "|REFUSED|" in line]
+    assert refused and all("HOLIDAY" in line for line in refused)

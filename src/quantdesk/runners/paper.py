@@ -29,6 +29,7 @@ from quantdesk.data.bars import DataFileError
 from quantdesk.desk import Desk, build_desk
 from quantdesk.domain.enums import Mode
 from quantdesk.domain.market import Bar
+from quantdesk.domain.risk_event import RiskEvent
 from quantdesk.domain.time import ist_date, session_id
 from quantdesk.engine.clock import SimulatedClock, WallClock
 from quantdesk.engine.feed_watch import FeedWatch
@@ -36,6 +37,7 @@ from quantdesk.engine.recorder import EventRecorder, write_manifest
 from quantdesk.risk.calendar import TradingCalendar
 from quantdesk.risk.gate import can_enter
 from quantdesk.runners.closeout import close_out
+from quantdesk.runners.holiday_job import run_daily
 from quantdesk.runners.paper_calendar import paper_calendar, refresh_holidays
 from quantdesk.runners.slippage_job import apply_model, to_manifest
 from quantdesk.storage import migrate, slippage
@@ -147,9 +149,7 @@ async def run_paper(
     desk = build_paper_desk(
         spec, settings, clock, journal, calendar, memory.squared_off_days, scope
     )
-    if refused is not None:
-        journal.record_risk_event(refused)
-        desk.engine.publish("risk", refused)
+    _warn(desk, refused)
     recorder = EventRecorder(run_dir)
     desk.engine.log.sink = recorder.log_line
     model = slippage.load(db)
@@ -171,9 +171,14 @@ async def run_paper(
     if on_start is not None:
         on_start(run)
     start_paper_desk(desk, memory)
+    job = None
+    if settings.calendar.refresh_holidays:
+        job = asyncio.create_task(run_daily(settings.calendar, lambda e: _warn(desk, e)))
     try:
         await _pace(run, itertools.chain([first], feed), spec.speed, recorder, stop)
     finally:
+        if job is not None:
+            job.cancel()
         close_out(desk, run.last)
         recorder.close()
         journal.record_action(
@@ -191,6 +196,14 @@ async def run_paper(
         }
         write_manifest(run_dir, finished)
     return run
+
+
+def _warn(desk: Desk, event: RiskEvent | None) -> None:
+    """A failed holiday refresh: journaled and on the bus (alerts), not in the decision log."""
+    if event is not None:
+        if desk.journal is not None:
+            desk.journal.record_risk_event(event)
+        desk.engine.publish("risk", event)
 
 
 async def _pace(
