@@ -329,8 +329,7 @@ def test_a_paper_run_refreshes_at_start_and_trades_on_what_it_fetched(
 ) -> None:
     """2026-02-19 trades by exchange-calendars' reckoning; the broker announces it shut."""
     import asyncio
-
-    from decimal import Decimal as D
+    from decimal import Decimal
 
     from quantdesk.config import CalendarSettings, Settings
     from quantdesk.domain.market import Bar
@@ -348,7 +347,16 @@ def test_a_paper_run_refreshes_at_start_and_trades_on_what_it_fetched(
     )
     start = ist(2026, 2, 19, 10, 0)
     bars = [
-        Bar("H", start + i * 60 * 10**9, D(100), D(101), D(99), D(100 + i % 3), D(1), 60 * 10**9)
+        Bar(
+            "H",
+            start + i * 60 * 10**9,
+            Decimal(100),
+            Decimal(101),
+            Decimal(99),
+            Decimal(100 + i % 3),
+            Decimal(1),
+            60 * 10**9,
+        )
         for i in range(12)
     ]
     spec = PaperSpec("sma_cross", "H", {"fast": "2", "slow": "3", "qty": "1"}, speed=1e6)
