@@ -56,6 +56,7 @@ class RiskLimits(BaseModel):
     market_protection_pct: Decimal = Field(default=Decimal(2), gt=0, le=20)  # entry collar
     max_loss_per_trade: Decimal = Field(default=Decimal(10_000), gt=0)  # at full confidence
     derisk_drawdown_pct: Decimal = Field(default=Decimal(10), gt=0, le=100)  # size floor here
+    derisk_grace_pct: Decimal = Field(default=Decimal(1), ge=0, lt=100)  # full size above
     stale_data_ms: int = Field(default=90_000, gt=0)  # a 1-minute bar plus slack
     entry_cutoff: str = Field(default="15:10", pattern=r"^\d{2}:\d{2}$")
     square_off: str = Field(default="15:25", pattern=r"^\d{2}:\d{2}$")

@@ -78,3 +78,12 @@ def test_size_shrinks_after_a_drawdown_and_recovers_step_by_step() -> None:
     decider.on_trade_closed(D(1_000_000))  # back at the peak: one step back, not all
     assert decider.drawdown.multiplier < 1
     assert decide(d, "98", symbol="TCS").quantity > shrunk
+
+
+def test_a_small_loss_inside_the_grace_does_not_shrink_a_fixed_size() -> None:
+    d = desk()
+    d.engine.decider.on_trade_closed(D(1_000_000))
+    d.engine.decider.on_trade_closed(D(999_950))  # 50 rupees down: noise
+    quote(d, "INFY", "100")
+    signal = Signal("s", "INFY", Side.BUY, d.engine.now(), quantity=D(10))
+    assert d.engine.decider.decide(signal).quantity == 10

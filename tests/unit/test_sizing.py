@@ -364,3 +364,12 @@ def test_guard_never_exceeds_target_and_recovers_by_at_most_a_step(
         if target < previous:
             assert current == target  # a cut is never delayed
         previous = current
+
+
+def test_drawdown_target_keeps_full_size_within_the_grace() -> None:
+    assert drawdown_target(Decimal("0.5"), Decimal(10), Decimal("0.25"), Decimal(1)) == 1
+    assert drawdown_target(Decimal(1), Decimal(10), Decimal("0.25"), Decimal(1)) == 1
+    # halfway from the grace (1%) to the max (10%): halfway from 1 to the floor
+    assert drawdown_target(Decimal("5.5"), Decimal(10), Decimal("0.25"), Decimal(1)) == Decimal(
+        "0.625"
+    )

@@ -28,7 +28,10 @@ class Decider:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.limits = engine.limits
-        self.drawdown = DrawdownGuard(max_drawdown_pct=self.limits.derisk_drawdown_pct)
+        self.drawdown = DrawdownGuard(
+            max_drawdown_pct=self.limits.derisk_drawdown_pct,
+            grace_pct=self.limits.derisk_grace_pct,
+        )
 
     def on_trade_closed(self, equity: Decimal) -> None:
         """Step the drawdown guard: size shrinks at once, recovers step by step."""

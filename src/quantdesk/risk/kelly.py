@@ -74,9 +74,15 @@ def kelly_fraction(
     return floor_to_step(min(mul(edge, fraction), max_fraction), FRACTION_STEP)
 
 
-def drawdown_target(drawdown_pct: Decimal, max_drawdown_pct: Decimal, floor: Decimal) -> Decimal:
-    """Multiplier a drawdown calls for: linear from 1 at no drawdown to `floor` at the max."""
-    depth = min(max(EXACT.divide(drawdown_pct, max_drawdown_pct), ZERO), ONE)
+def drawdown_target(
+    drawdown_pct: Decimal, max_drawdown_pct: Decimal, floor: Decimal, grace_pct: Decimal = ZERO
+) -> Decimal:
+    """Multiplier a drawdown calls for: 1 within the grace, then linear down to `floor` at
+    the max (the grace keeps a fixed size of 10 from trading 9 after a one-rupee loss)."""
+    if drawdown_pct <= grace_pct:
+        return ONE
+    span = sub(max_drawdown_pct, grace_pct)
+    depth = min(max(EXACT.divide(sub(drawdown_pct, grace_pct), span), ZERO), ONE)
     return sub(ONE, mul(sub(ONE, floor), depth))
 
 
@@ -94,6 +100,7 @@ class DrawdownGuard:
     max_drawdown_pct: Decimal = Decimal(10)
     floor: Decimal = Decimal("0.25")
     recovery_step: Decimal = Decimal("0.05")
+    grace_pct: Decimal = ZERO
     peak: Decimal | None = field(default=None, init=False)
     drawdown_pct: Decimal = field(default=ZERO, init=False)
     multiplier: Decimal = field(default=ONE, init=False)
@@ -103,6 +110,8 @@ class DrawdownGuard:
             raise ValueError(f"max drawdown must be within (0, 100], got {self.max_drawdown_pct}")
         if not ZERO <= self.floor <= ONE:
             raise ValueError(f"floor must be within [0, 1], got {self.floor}")
+        if not ZERO <= self.grace_pct < self.max_drawdown_pct:
+            raise ValueError(f"grace must be within [0, max drawdown), got {self.grace_pct}")
         if not ZERO < self.recovery_step <= ONE:
             raise ValueError(f"recovery step must be within (0, 1], got {self.recovery_step}")
 
@@ -114,7 +123,9 @@ class DrawdownGuard:
             self.peak = equity
         self.peak = max(self.peak, equity)
         self.drawdown_pct = EXACT.divide(mul(sub(self.peak, equity), HUNDRED), self.peak)
-        target = drawdown_target(self.drawdown_pct, self.max_drawdown_pct, self.floor)
+        target = drawdown_target(
+            self.drawdown_pct, self.max_drawdown_pct, self.floor, self.grace_pct
+        )
         if target <= self.multiplier:
             self.multiplier = target
         else:
