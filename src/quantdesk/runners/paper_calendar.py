@@ -24,7 +24,7 @@ FOLDER = "calendar"
 HOLIDAYS = "nse_holidays.json"
 OVERRIDES = "overrides.toml"
 BEFORE = timedelta(days=7)
-AFTER = timedelta(days=400)  # a long paper run; exchange-calendars clips to what it knows
+AFTER = timedelta(days=40)  # a paper process runs weeks, not years; live builds daily
 
 
 def refresh_holidays(settings: CalendarSettings, timeout_s: float = 10.0) -> RiskEvent | None:
