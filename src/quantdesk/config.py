@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     env: Env = Env.DEV
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    api_host: str = "127.0.0.1"  # the operator API beside paper/live; 0.0.0.0 exposes it
+    api_port: int = Field(default=8000, ge=0, le=65535)
     api_key: SecretStr | None = Field(default=None, validate_default=True)
     session_label: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,32}$")
     timezone: str = "Asia/Kolkata"

@@ -19,6 +19,7 @@ from quantdesk.domain.fill import Fill
 from quantdesk.domain.time import IST, to_datetime
 from quantdesk.execution.book import ClosedTrade
 from quantdesk.runners.paper import PaperRun, PaperSpec, run_paper
+from quantdesk.runners.services import ApiOptions
 from quantdesk.strategies.registry import StrategyError, build_strategy, parse_params
 from quantdesk.venues.paper import PaperVenueConfig
 
@@ -39,6 +40,13 @@ def paper(
     speed: Annotated[float, typer.Option(min=0.01, help="clock multiplier; 1 = real time")] = 600.0,
     latency_ms: Annotated[int, typer.Option(min=0, help="paper venue latency")] = 50,
     run_dir: Annotated[Path | None, typer.Option(help="where the run is recorded")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="operator API address (default QD_API_HOST)")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="operator API port (default QD_API_PORT)")
+    ] = None,
+    no_api: Annotated[bool, typer.Option("--no-api", help="run without the operator API")] = False,
 ) -> None:
     """Trade a strategy on the paper venue, paced by the wall clock; Ctrl-C stops cleanly."""
     current = settings()
@@ -62,14 +70,21 @@ def paper(
     if folder.exists() and any(folder.iterdir()):
         raise fail(f"run folder {folder} is not empty: a run is recorded once")
 
+    api = (
+        None
+        if no_api
+        else ApiOptions(host or current.api_host, current.api_port if port is None else port)
+    )
     console.print(
         f"[bold]quantdesk paper[/]: {strategy} on {name} from {source} at {speed}x; "
         f"recording to {folder}/ (Ctrl-C to stop)"
     )
     try:
-        run = asyncio.run(_main(spec, current, source, name, folder))
+        run = asyncio.run(_main(spec, current, source, name, folder, api))
     except DataFileError as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:  # the API port is taken, most often
+        raise fail(f"cannot start the operator API: {exc} (try --port or --no-api)") from None
     log = run.desk.engine.log
     console.print(
         f"stopped after {run.bars:,} bars; decision log sha256 {log.sha256[:16]} "
@@ -77,7 +92,9 @@ def paper(
     )
 
 
-async def _main(spec: PaperSpec, current, source: Path, name: str, folder: Path) -> PaperRun:  # type: ignore[no-untyped-def]
+async def _main(  # type: ignore[no-untyped-def]
+    spec: PaperSpec, current, source: Path, name: str, folder: Path, api: ApiOptions | None
+) -> PaperRun:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -85,11 +102,21 @@ async def _main(spec: PaperSpec, current, source: Path, name: str, folder: Path)
             loop.add_signal_handler(sig, stop.set)
     bars = iter_bars(source, symbol=name)
     return await run_paper(
-        spec, current, bars, folder, data_name=str(source), stop=stop, on_start=_print_events
+        spec,
+        current,
+        bars,
+        folder,
+        data_name=str(source),
+        stop=stop,
+        on_start=_print_events,
+        api=api,
     )
 
 
 def _print_events(run: PaperRun) -> None:
+    if run.services is not None and run.services.api is not None:
+        api = run.services.api
+        console.print(f"dashboard and API: [bold]http://{api.host}:{api.port}/[/] (docs at /docs)")
     bus = run.desk.engine.bus
     bus.subscribe("fill", _print_fill)
     bus.subscribe("trade", _print_trade)

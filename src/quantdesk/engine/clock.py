@@ -50,3 +50,7 @@ class WallClock:
     def wall_delay_s(self, ts: int) -> float:
         """Real seconds to wait until the clock reads `ts`."""
         return max(0.0, (ts - self.now()) / self._speed / 1e9)
+
+    def lateness_s(self, ts: int) -> float:
+        """Real seconds since the clock read `ts` (0 if it has not yet): the loop's lag."""
+        return max(0.0, (self.now() - ts) / self._speed / 1e9)

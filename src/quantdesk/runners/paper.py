@@ -39,6 +39,7 @@ from quantdesk.risk.gate import can_enter
 from quantdesk.runners.closeout import close_out
 from quantdesk.runners.holiday_job import run_daily
 from quantdesk.runners.paper_calendar import paper_calendar, refresh_holidays
+from quantdesk.runners.services import ApiOptions, Services, start_services
 from quantdesk.runners.slippage_job import apply_model, to_manifest
 from quantdesk.storage import migrate, slippage
 from quantdesk.storage.db import make_engine
@@ -64,6 +65,9 @@ class PaperRun:
     bars: int = 0
     stopped: bool = False
     last: dict[str, Bar] = field(default_factory=dict)
+    services: Services | None = None
+    on_bar: list[Callable[[Bar], None]] = field(default_factory=list)
+    loop_lag_ms: float = 0.0  # how late the pacer woke for the last bar
 
 
 def manifest(spec: PaperSpec, settings: Settings, session: str, data: str) -> dict[str, Any]:
@@ -129,6 +133,7 @@ async def run_paper(
     data_name: str = "",
     stop: asyncio.Event | None = None,
     on_start: Callable[[PaperRun], None] | None = None,
+    api: ApiOptions | None = None,
 ) -> PaperRun:
     feed = iter(bars)
     first = next(feed, None)
@@ -162,6 +167,9 @@ async def run_paper(
     }
     write_manifest(run_dir, base)
     run = PaperRun(desk, run_dir)
+    run.services = await start_services(desk, settings, session, db, api)
+    service = run.services.service
+    run.on_bar.append(service.on_bar)
     journal.record_action(
         ts=clock.now(),
         actor="system",
@@ -180,6 +188,7 @@ async def run_paper(
         if job is not None:
             job.cancel()
         close_out(desk, run.last)
+        await run.services.stop()
         recorder.close()
         journal.record_action(
             ts=clock.now(),
@@ -226,10 +235,15 @@ async def _pace(
         if await _wait_until(engine, pacer, due, stop):
             run.stopped = True
             return
+        run.loop_lag_ms = pacer.lateness_s(due) * 1000
+        if run.services is not None:
+            run.services.service.loop_lag_ms = run.loop_lag_ms
         recorder.record_bar(bar)
         engine.on_bar(bar)
         run.last[bar.symbol] = bar
         run.bars += 1
+        for hook in run.on_bar:
+            hook(bar)
 
 
 async def _wait_until(engine: Any, pacer: WallClock, due: int, stop: asyncio.Event | None) -> bool:

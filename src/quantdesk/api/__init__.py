@@ -1,0 +1,1 @@
+"""Operator API: FastAPI app, security, websocket hub, dashboard; served beside the engine."""
