@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Protocol
 
 from fastapi import FastAPI, Request, WebSocket
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -58,9 +59,12 @@ def create_app(
 
 
 async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """422 with one readable line per problem (never a 500 for a bad body)."""
+    """422 (never a 500 for a bad body): FastAPI's documented `detail` list, plus a
+    `message` with one readable line per problem for people and curl."""
     problems = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"] if p != "body") or "body"
         problems.append(f"{where}: {error['msg']}")
-    return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
+    detail = [{k: e[k] for k in ("loc", "msg", "type")} for e in exc.errors()]
+    body = {"detail": jsonable_encoder(detail), "message": "; ".join(problems)}
+    return JSONResponse(body, status_code=422)
