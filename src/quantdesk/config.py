@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     api_host: str = "127.0.0.1"  # the operator API beside paper/live; 0.0.0.0 exposes it
     api_port: int = Field(default=8000, ge=0, le=65535)
+    api_rate_per_s: float = Field(default=2.0, gt=0)  # mutating calls per client, refill
+    api_rate_burst: int = Field(default=10, gt=0)
     api_key: SecretStr | None = Field(default=None, validate_default=True)
     session_label: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,32}$")
     timezone: str = "Asia/Kolkata"

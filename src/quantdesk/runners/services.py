@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from quantdesk.api.app import create_app
+from quantdesk.api.security import RateLimiter
 from quantdesk.api.server import ApiServer
 from quantdesk.api.service import DeskService
 from quantdesk.obs.redis_fanout import RedisFanout
@@ -57,7 +58,8 @@ async def start_services(
         services.fanout = RedisFanout(settings.redis_url)
         services.fanout.attach(desk.engine.bus)
     if api is not None:
-        services.api = ApiServer(create_app(service), api.host, api.port)
+        limiter = RateLimiter(burst=settings.api_rate_burst, per_second=settings.api_rate_per_s)
+        services.api = ApiServer(create_app(service, limiter=limiter), api.host, api.port)
         await services.api.start()
         log.info("operator API on http://%s:%d/", api.host, services.api.port)
     return services
