@@ -31,7 +31,7 @@ from quantdesk.domain.risk_event import RiskEvent
 from quantdesk.domain.signal import Decision, Signal
 from quantdesk.domain.time import NS_PER_S, to_datetime
 from quantdesk.domain.trade import Trade
-from quantdesk.storage.redact import redact
+from quantdesk.domain.redact import redact
 
 Message = dict[str, Any]
 

@@ -30,7 +30,7 @@ from quantdesk.storage.models import (
     SignalRow,
     TradeRow,
 )
-from quantdesk.storage.redact import redact
+from quantdesk.domain.redact import redact
 from quantdesk.storage.rows import TableWriter
 
 # Parents before children, so foreign keys hold inside every flush.

@@ -1,4 +1,5 @@
-"""Secrets never reach the audit log: payloads are copied with secret-looking keys masked."""
+"""Secrets never leave the process: payloads for the audit log, Redis and the WebSocket are
+copied with secret-looking keys masked."""
 
 from __future__ import annotations
 
