@@ -27,11 +27,11 @@ import msgspec
 
 from quantdesk.domain.fill import Fill
 from quantdesk.domain.order import Order
+from quantdesk.domain.redact import redact
 from quantdesk.domain.risk_event import RiskEvent
 from quantdesk.domain.signal import Decision, Signal
 from quantdesk.domain.time import NS_PER_S, to_datetime
 from quantdesk.domain.trade import Trade
-from quantdesk.domain.redact import redact
 
 Message = dict[str, Any]
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from quantdesk.domain import Decision, Fill, Order, Position, RiskEvent, Signal, Trade
 from quantdesk.domain.errors import DuplicatePlan
+from quantdesk.domain.redact import redact
 from quantdesk.domain.trade import OpenTrade
 from quantdesk.storage.background import BackgroundWriter
 from quantdesk.storage.models import (
@@ -30,7 +31,6 @@ from quantdesk.storage.models import (
     SignalRow,
     TradeRow,
 )
-from quantdesk.domain.redact import redact
 from quantdesk.storage.rows import TableWriter
 
 # Parents before children, so foreign keys hold inside every flush.
