@@ -226,3 +226,38 @@ def test_after_an_outage_the_newest_messages_arrive_in_order(prefix, listen) -> 
     finally:
         fanout.close()
         proxy.close()
+
+
+def test_a_paper_run_with_a_redis_url_publishes_its_fills_and_health(
+    client: redis.Redis, tmp_path
+) -> None:
+    import asyncio
+
+    from quantdesk.config import Settings
+    from quantdesk.data.synth import synth_bars
+    from quantdesk.runners.paper import PaperSpec, run_paper
+
+    symbol = f"R{uuid.uuid4().hex[:8].upper()}"  # the default channels are shared
+    pubsub = client.pubsub()
+    pubsub.subscribe("qd.orders", "qd.health")
+    for _ in range(2):
+        assert pubsub.get_message(timeout=5) is not None  # subscription confirmed
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'qd.db'}", redis_url=REDIS_URL)
+    bars = synth_bars(symbol=symbol, n=200, seed=3, session="nse",
+                      start=1_767_584_700_000_000_000)  # fmt: skip
+    spec = PaperSpec("sma_cross", symbol, {"fast": "3", "slow": "8", "qty": "1"}, speed=6000)
+    asyncio.run(run_paper(spec, settings, bars, tmp_path / "run"))
+    fills, health = [], []
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.5)
+        if message is None or message["type"] != "message":
+            continue
+        body = json.loads(message["data"])
+        if body["type"] == "fill" and body["symbol"] == symbol:
+            fills.append(body)
+        elif body["type"] == "heartbeat" and body.get("session_id", "").endswith("SESSION"):
+            health.append(body)
+    pubsub.close()
+    assert len(fills) >= 2 and all(Decimal(f["price"]) > 0 for f in fills)
+    assert health, "no health heartbeat on qd.health"

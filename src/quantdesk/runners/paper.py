@@ -168,8 +168,7 @@ async def run_paper(
     write_manifest(run_dir, base)
     run = PaperRun(desk, run_dir)
     run.services = await start_services(desk, settings, session, db, api)
-    service = run.services.service
-    run.on_bar.append(service.on_bar)
+    run.on_bar.append(run.services.on_bar)
     journal.record_action(
         ts=clock.now(),
         actor="system",

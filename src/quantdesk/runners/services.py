@@ -7,6 +7,7 @@ the dashboard sees the whole session including the final flattening.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
     from quantdesk.config import Settings
     from quantdesk.desk import Desk
+    from quantdesk.domain.market import Bar
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +33,33 @@ class ApiOptions:
     port: int = 8000
 
 
+HEALTH_EVERY_S = 1.0
+
+
 @dataclass
 class Services:
     service: DeskService
     api: ApiServer | None = None
     fanout: RedisFanout | None = None
-    extra: list[object] = field(default_factory=list)
+    _last_health: float = field(default=0.0, repr=False)
+
+    def on_bar(self, bar: Bar) -> None:
+        """Per bar: the API's view; at most once a wall second, health to Redis."""
+        self.service.on_bar(bar)
+        if self.fanout is None or time.monotonic() - self._last_health < HEALTH_EVERY_S:
+            return
+        self._last_health = time.monotonic()
+        engine = self.service.desk.engine
+        risk = self.service.risk()
+        self.fanout.publish_health(
+            engine.now(),
+            session_id=self.service.session_id,
+            equity=engine.equity(),
+            heat_pct=risk.heat_pct,
+            trading_state=risk.trading_state,
+            loop_lag_ms=self.service.loop_lag_ms,
+            events_processed=engine.events_processed,
+        )
 
     async def stop(self) -> None:
         if self.api is not None:
