@@ -9,6 +9,7 @@ The research profile (`allow_all`) sizes by risk alone: no account, no protectio
 from __future__ import annotations
 
 from decimal import Decimal
+from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
 from quantdesk.domain.enums import OrderType
@@ -28,6 +29,7 @@ class Decider:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.limits = engine.limits
+        self.risk_ns = 0
         self.drawdown = DrawdownGuard(
             max_drawdown_pct=self.limits.derisk_drawdown_pct,
             grace_pct=self.limits.derisk_grace_pct,
@@ -39,6 +41,7 @@ class Decider:
 
     def decide(self, signal: Signal) -> Decision:
         engine = self.engine
+        self.risk_ns = 0  # risk state + gate, for the latency stream
         research = engine.gate is allow_all
         price = signal.entry if signal.entry is not None else engine.last_price(signal.symbol)
         reasons: tuple[str, ...] = ()
@@ -47,6 +50,7 @@ class Decider:
         if price is None:
             reasons = ("NO_PRICE",)
         else:
+            started = perf_counter_ns()
             state = None if research else engine.risk_state()
             sizing = self._size(signal, price, state)
             quantity = sizing.quantity
@@ -65,6 +69,7 @@ class Decider:
                     engine.sector(signal.symbol),
                 )
                 reasons = engine.gate(intent, state).reasons
+                self.risk_ns = perf_counter_ns() - started
                 if not reasons and limit is None:
                     limit = protective_limit(
                         signal.side,

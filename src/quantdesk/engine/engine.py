@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from quantdesk.config import RiskLimits
@@ -25,7 +26,7 @@ from quantdesk.domain.instrument import Instrument
 from quantdesk.domain.market import Bar, Quote
 from quantdesk.domain.order import OrderStatus
 from quantdesk.domain.risk_event import RiskEvent
-from quantdesk.domain.signal import Signal
+from quantdesk.domain.signal import Decision, Signal
 from quantdesk.engine.bus import Bus
 from quantdesk.engine.clock import SimulatedClock, WallClock
 from quantdesk.engine.decider import Decider
@@ -92,6 +93,9 @@ class Engine:
         self._oms_on_price: Callable[[str, Decimal, Decimal], None] = lambda *_: None
         self.events_processed = 0
         self.decider = Decider(self)
+        self.timing = False  # per-stage latency of each signal (set by the event streams)
+        self.equity_listeners: list[Callable[[int, Decimal], None]] = []  # per bar, if holding
+        self._strategy_t0 = 0
         self.id_scope = ""  # paper runs set their own, so a data file can be traded twice
         self._holding = False  # any open position: marks move equity
         self.slippage_model: dict[tuple[str, str], Decimal] = {}  # see storage.slippage
@@ -211,9 +215,14 @@ class Engine:
         risk = self.risk
         risk.on_market_data(end)
         if self._holding:
-            risk.on_equity(end, self.equity())
+            equity = self.equity()
+            risk.on_equity(end, equity)
+            for listener in self.equity_listeners:
+                listener(end, equity)
         for hook in self.clock_hooks:
             hook(end)
+        if self.timing:
+            self._strategy_t0 = perf_counter_ns()
         for strategy in self._by_symbol.get(bar.symbol, ()):
             strategy.on_bar(bar)
 
@@ -237,6 +246,8 @@ class Engine:
         if self._on_quote_venue is not None:
             self._on_quote_venue(quote)
             self.drain(quote.ts)
+        if self.timing:
+            self._strategy_t0 = perf_counter_ns()
         for strategy in self._by_symbol.get(quote.symbol, ()):
             strategy.on_quote(quote)
         self.events_processed += 1
@@ -272,10 +283,13 @@ class Engine:
         assert self.oms is not None
         if self.oms.knows_plan(signal.plan_id):
             return  # the same signal again (replayed event, restart): already acted on
+        t1 = perf_counter_ns() if self.timing else 0
         if self.journal is not None:
             self.journal.record_signal(signal)
         self.publish("signal", signal)
+        ta = perf_counter_ns() if self.timing else 0
         decision = self.decider.decide(signal)
+        t2 = perf_counter_ns() if self.timing else 0
         self.log.add(
             "decision",
             decision.ts,
@@ -297,9 +311,33 @@ class Engine:
                 return
 
         self.publish("decision", decision)
+        t3 = perf_counter_ns() if self.timing else 0
         if decision.approved:
             self.risk.on_entry(decision.ts)  # counted when sent: a pending entry is a trade
             self.oms.execute(decision, decision.entry_price, self.lot(signal.symbol))
+        if self.timing:
+            self._publish_latency(decision, t1, ta, t2, t3, perf_counter_ns())
+
+    def _publish_latency(
+        self, decision: Decision, t1: int, ta: int, t2: int, t3: int, t4: int
+    ) -> None:
+        """Consecutive stages from the strategy's call to the order's send: they sum to the
+        total exactly. `model` is 0 until a strategy runs a model (the ML issue)."""
+        risk = self.decider.risk_ns
+        stages = {
+            "features": t1 - self._strategy_t0 if self._strategy_t0 else 0,
+            "model": 0,
+            "decision": t2 - ta - risk,
+            "risk": risk,
+            "persistence": (ta - t1) + (t3 - t2),
+            "execution": t4 - t3,
+        }
+        self.publish(
+            "latency",
+            {"plan_id": decision.plan_id, "symbol": decision.symbol, "ts": decision.ts,
+             "status": decision.status.value, "stages_ns": stages,
+             "total_ns": sum(stages.values())},
+        )  # fmt: skip
 
     def lot(self, symbol: str) -> Decimal:
         instrument = self.instruments.get(symbol)

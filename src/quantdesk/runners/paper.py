@@ -167,7 +167,7 @@ async def run_paper(
     }
     write_manifest(run_dir, base)
     run = PaperRun(desk, run_dir)
-    run.services = await start_services(desk, settings, session, db, api)
+    run.services = await start_services(desk, settings, session, db, api, run_dir)
     run.on_bar.append(run.services.on_bar)
     journal.record_action(
         ts=clock.now(),
@@ -186,6 +186,8 @@ async def run_paper(
     finally:
         if job is not None:
             job.cancel()
+        if run.services.streams is not None:
+            run.services.streams.stop()  # its timer must not keep the close-out's drain alive
         close_out(desk, run.last)
         await run.services.stop()
         recorder.close()

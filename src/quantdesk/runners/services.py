@@ -1,4 +1,5 @@
-"""What runs beside a paper/live desk: the operator API and the Redis fan-out.
+"""What runs beside a paper/live desk: the operator API, the event streams (in the run
+folder's `streams/`) and the Redis fan-out.
 
 Started after the desk is built and before the first bar, stopped after the close-out, so
 the dashboard sees the whole session including the final flattening.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from quantdesk.api.app import create_app
@@ -16,6 +18,8 @@ from quantdesk.api.security import RateLimiter
 from quantdesk.api.server import ApiServer
 from quantdesk.api.service import DeskService
 from quantdesk.obs.redis_fanout import RedisFanout
+from quantdesk.obs.stream_writer import StreamWriter
+from quantdesk.obs.streams import DeskStreams
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine as Database
@@ -41,6 +45,7 @@ class Services:
     service: DeskService
     api: ApiServer | None = None
     fanout: RedisFanout | None = None
+    streams: DeskStreams | None = None
     _last_health: float = field(default=0.0, repr=False)
 
     def on_bar(self, bar: Bar) -> None:
@@ -62,6 +67,9 @@ class Services:
         )
 
     async def stop(self) -> None:
+        if self.streams is not None:
+            self.streams.close()
+            self.streams.writer.close()
         if self.api is not None:
             await self.api.stop()
         if self.fanout is not None:
@@ -74,9 +82,13 @@ async def start_services(
     session: str,
     database: Database,
     api: ApiOptions | None,
+    run_dir: Path,
 ) -> Services:
     service = DeskService(desk, settings, session, database)
     services = Services(service)
+    writer = StreamWriter(run_dir / "streams", stamp={"session_id": session})
+    services.streams = DeskStreams(desk, writer, session)
+    services.streams.attach()
     if settings.redis_url:
         services.fanout = RedisFanout(settings.redis_url)
         services.fanout.attach(desk.engine.bus)
