@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from quantdesk.commands import backtest, data, paper, replay, slippage
+from quantdesk.commands import backtest, data, paper, replay, report, slippage
 from quantdesk.commands.common import console, settings
 from quantdesk.storage import migrate
 from quantdesk.storage.db import make_engine
@@ -28,6 +28,7 @@ app.add_typer(slippage.app, name="slippage")
 app.command("backtest")(backtest.backtest)
 app.command("paper")(paper.paper)
 app.command("replay")(replay.replay_cmd)
+app.command("report")(report.report)
 
 
 @db_app.command("upgrade")

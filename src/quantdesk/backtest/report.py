@@ -239,16 +239,23 @@ def write_equity_html(path: Path, ts: np.ndarray, equity: np.ndarray, title: str
     """One self-contained page: equity and drawdown as inline SVG (no scripts). Drawdown
     is computed on the full curve; each chart keeps the min and max of every bucket, so
     at most ~2,000 points are drawn and no peak or trough is lost."""
-    drawdown = equity - np.maximum.accumulate(equity) if equity.size else equity
     span = f"{_iso(int(ts[0]))} &rarr; {_iso(int(ts[-1]))}" if ts.size else "no bars"
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:24px}}
 svg{{border:1px solid #ccc;background:#fff}}</style>
 </head><body><h1>{html.escape(title)}</h1><p>{span}</p>
-<h2>Equity</h2>{_svg(_decimate(equity), "#1f6feb")}
-<h2>Drawdown</h2>{_svg(_decimate(drawdown), "#d1242f")}
+{equity_charts(equity)}
 </body></html>"""
     path.write_text(page)
+
+
+def equity_charts(equity: np.ndarray) -> str:
+    """Equity and its drawdown from the running peak, as two inline SVG charts."""
+    drawdown = equity - np.maximum.accumulate(equity) if equity.size else equity
+    return (
+        f"<h2>Equity</h2>{_svg(_decimate(equity), '#1f6feb')}\n"
+        f"<h2>Drawdown</h2>{_svg(_decimate(drawdown), '#d1242f')}"
+    )
 
 
 def _decimate(values: np.ndarray, points: int = CHART_POINTS) -> np.ndarray:
