@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from quantdesk.commands import backtest, data, paper, replay, report, slippage
+from quantdesk.commands import backtest, backup, data, paper, replay, report, slippage
 from quantdesk.commands.common import console, settings
 from quantdesk.storage import migrate
 from quantdesk.storage.db import make_engine
@@ -29,6 +29,8 @@ app.command("backtest")(backtest.backtest)
 app.command("paper")(paper.paper)
 app.command("replay")(replay.replay_cmd)
 app.command("report")(report.report)
+app.command("backup")(backup.backup_command)
+app.command("restore")(backup.restore_command)
 
 
 @db_app.command("upgrade")

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,6 +28,7 @@ from quantdesk.domain.enums import Mode, Severity
 ENV_PREFIX = "QD_"
 NESTED = "__"
 DEFAULT_DATABASE_URL = "sqlite:///./var/quantdesk.db"
+UNFINGERPRINTED = frozenset({"log", "startup_timeout_s", "api_host", "api_port"})  # how, not what
 
 
 class ConfigError(ValueError):
@@ -113,6 +114,15 @@ class AlertSettings(BaseModel):
     low_balance: Decimal = Field(default=Decimal(100_000), ge=0)  # rupees of equity
 
 
+class LogSettings(BaseModel):
+    """How the desk logs; not part of the config fingerprint (it trades the same)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: Literal["auto", "json", "console"] = "auto"  # auto: JSON unless on a terminal
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -137,6 +147,8 @@ class Settings(BaseSettings):
     risk: RiskLimits = RiskLimits()
     calendar: CalendarSettings = CalendarSettings()
     alerts: AlertSettings = AlertSettings()
+    log: LogSettings = LogSettings()
+    startup_timeout_s: float = Field(default=30.0, gt=0)  # fail fast, naming the stage
 
     @field_validator("timezone")
     @classmethod
@@ -170,7 +182,8 @@ class Settings(BaseSettings):
 
     @property
     def config_sha(self) -> str:
-        canonical = json.dumps(self.public_view(), sort_keys=True, separators=(",", ":"))
+        view = {k: v for k, v in self.public_view().items() if k not in UNFINGERPRINTED}
+        canonical = json.dumps(view, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def public_view(self) -> dict[str, Any]:

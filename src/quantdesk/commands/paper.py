@@ -18,6 +18,7 @@ from quantdesk.data.bars import DataFileError, iter_bars, symbol_of
 from quantdesk.domain.fill import Fill
 from quantdesk.domain.time import IST, to_datetime
 from quantdesk.execution.book import ClosedTrade
+from quantdesk.obs.startup import StartupTimeout
 from quantdesk.runners.paper import PaperRun, PaperSpec, run_paper
 from quantdesk.runners.services import ApiOptions
 from quantdesk.strategies.registry import StrategyError, build_strategy, parse_params
@@ -81,7 +82,7 @@ def paper(
     )
     try:
         run = asyncio.run(_main(spec, current, source, name, folder, api))
-    except DataFileError as exc:
+    except (DataFileError, StartupTimeout) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:  # the API port is taken, most often
         raise fail(f"cannot start the operator API: {exc} (try --port or --no-api)") from None

@@ -33,6 +33,7 @@ from quantdesk.engine.decider import Decider
 from quantdesk.engine.decision_log import DecisionLog
 from quantdesk.engine.exposure import open_risk
 from quantdesk.engine.queue import EventQueue
+from quantdesk.obs.logging import correlation
 from quantdesk.risk.controls import RiskControls
 from quantdesk.risk.gate import Gate, MarketHealth, RiskState, can_enter
 
@@ -283,6 +284,11 @@ class Engine:
         assert self.oms is not None
         if self.oms.knows_plan(signal.plan_id):
             return  # the same signal again (replayed event, restart): already acted on
+        with correlation(signal.correlation_id, plan_id=signal.plan_id):  # on every log line
+            self._act_on(signal)
+
+    def _act_on(self, signal: Signal) -> None:
+        assert self.oms is not None
         t1 = perf_counter_ns() if self.timing else 0
         if self.journal is not None:
             self.journal.record_signal(signal)

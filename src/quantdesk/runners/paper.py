@@ -34,6 +34,8 @@ from quantdesk.domain.time import ist_date, session_id
 from quantdesk.engine.clock import SimulatedClock, WallClock
 from quantdesk.engine.feed_watch import FeedWatch
 from quantdesk.engine.recorder import EventRecorder, write_manifest
+from quantdesk.obs.logging import bind_session, get_logger
+from quantdesk.obs.startup import Startup
 from quantdesk.risk.calendar import TradingCalendar
 from quantdesk.risk.gate import can_enter
 from quantdesk.runners.closeout import close_out
@@ -135,49 +137,61 @@ async def run_paper(
     on_start: Callable[[PaperRun], None] | None = None,
     api: ApiOptions | None = None,
 ) -> PaperRun:
-    feed = iter(bars)
-    first = next(feed, None)
-    if first is None:
-        raise DataFileError(f"{data_name or 'the data'}: no bars to trade on")
-    session = session_id(time.time_ns(), Mode.PAPER, settings.label)
-    db = make_engine(settings.database_url)
-    migrate.upgrade(db)
-    journal = Journal(db, Provenance(session, settings.config_sha))  # write-through
-    refused = None
-    if settings.calendar.refresh_holidays:
-        refused = await asyncio.to_thread(refresh_holidays, settings.calendar)
-    day = ist_date(first.ts)
-    calendar = paper_calendar(settings.calendar, day, run_dir)
-    memory = RiskMemory(state=load_risk_memory(db, day).state)
-    clock = SimulatedClock(first.ts)
-    scope = uuid.uuid4().hex[:12]
-    desk = build_paper_desk(
-        spec, settings, clock, journal, calendar, memory.squared_off_days, scope
-    )
-    _warn(desk, refused)
-    recorder = EventRecorder(run_dir)
-    desk.engine.log.sink = recorder.log_line
-    model = slippage.load(db)
-    apply_model(desk, model)
-    base = {
-        **manifest(spec, settings, session, data_name),
-        "slippage_model": to_manifest(model),
-        "risk_memory": memory.state,
-        "id_scope": scope,
-    }
-    write_manifest(run_dir, base)
-    run = PaperRun(desk, run_dir)
-    run.services = await start_services(desk, settings, session, db, api, run_dir)
-    run.on_bar.append(run.services.on_bar)
-    journal.record_action(
-        ts=clock.now(),
-        actor="system",
-        action="session.start",
-        payload={"run": str(run_dir), "strategy": spec.strategy},
-    )
-    if on_start is not None:
-        on_start(run)
-    start_paper_desk(desk, memory)
+    """Start-up runs in timed stages (config, database, calendar, venue, api, first data)
+    under `QD_STARTUP_TIMEOUT_S`: a stage that hangs fails the start naming itself."""
+    startup = Startup(settings.startup_timeout_s, get_logger("quantdesk.startup"))
+    async with startup.watch_async():
+        async with startup.stage_async("config"):
+            feed = iter(bars)
+            first = next(feed, None)
+            if first is None:
+                raise DataFileError(f"{data_name or 'the data'}: no bars to trade on")
+            session = session_id(time.time_ns(), Mode.PAPER, settings.label)
+            bind_session(session)
+        async with startup.stage_async("database"):
+            db = make_engine(settings.database_url)
+            migrate.upgrade(db)
+            journal = Journal(db, Provenance(session, settings.config_sha))  # write-through
+            day = ist_date(first.ts)
+            memory = RiskMemory(state=load_risk_memory(db, day).state)
+            model = slippage.load(db)
+        async with startup.stage_async("calendar"):
+            refused = None
+            if settings.calendar.refresh_holidays:
+                refused = await asyncio.to_thread(refresh_holidays, settings.calendar)
+            calendar = paper_calendar(settings.calendar, day, run_dir)
+        async with startup.stage_async("venue"):
+            clock = SimulatedClock(first.ts)
+            scope = uuid.uuid4().hex[:12]
+            desk = build_paper_desk(
+                spec, settings, clock, journal, calendar, memory.squared_off_days, scope
+            )
+            _warn(desk, refused)
+            recorder = EventRecorder(run_dir)
+            desk.engine.log.sink = recorder.log_line
+            apply_model(desk, model)
+            base = {
+                **manifest(spec, settings, session, data_name),
+                "slippage_model": to_manifest(model),
+                "risk_memory": memory.state,
+                "id_scope": scope,
+            }
+            write_manifest(run_dir, base)
+            run = PaperRun(desk, run_dir)
+        async with startup.stage_async("api"):
+            run.services = await start_services(desk, settings, session, db, api, run_dir)
+            run.on_bar.append(run.services.on_bar)
+        async with startup.stage_async("first data"):  # ready for it: the pacer paces it
+            journal.record_action(
+                ts=clock.now(),
+                actor="system",
+                action="session.start",
+                payload={"run": str(run_dir), "strategy": spec.strategy},
+            )
+            if on_start is not None:
+                on_start(run)
+            start_paper_desk(desk, memory)
+        startup.done()
     job = None
     if settings.calendar.refresh_holidays:
         job = asyncio.create_task(run_daily(settings.calendar, lambda e: _warn(desk, e)))
