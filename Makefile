@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint typecheck unit bench clean browser
+.PHONY: setup run test lint typecheck unit bench clean system-deps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "quantdesk needs Python 3.11 or newer")'
@@ -27,16 +27,21 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-# The browser test drives Debian's chromium (Playwright's own download does not work here):
-# installed when missing and possible (root + apt), else that one test skips (fails in CI).
-browser:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  { apt-get install -y -q chromium >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
-	echo "chromium is not installed and cannot be here: the dashboard browser test will skip"
+# Two tests drive Debian packages: the dashboard test needs `chromium` (Playwright's own
+# download does not work here) and the scrape test needs `prometheus`. They are installed
+# when missing and possible (root + apt); otherwise those tests skip (and fail in CI).
+SYSTEM_PACKAGES := chromium prometheus
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $$missing >/dev/null 2>&1; } || \
+	    echo "could not install$$missing: those tests will skip"; \
+	  else echo "missing$$missing (needs root + apt): those tests will skip"; fi; \
+	fi
 
-test: lint typecheck browser
+test: lint typecheck system-deps
 	@$(BIN)/pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: refusing to call that a pass"; exit 1; fi; \
 	exit $$rc

@@ -28,7 +28,9 @@ from quantdesk.domain.enums import Mode, Severity
 ENV_PREFIX = "QD_"
 NESTED = "__"
 DEFAULT_DATABASE_URL = "sqlite:///./var/quantdesk.db"
-UNFINGERPRINTED = frozenset({"log", "startup_timeout_s", "api_host", "api_port"})  # how, not what
+UNFINGERPRINTED = frozenset(  # how the desk is watched, not what it trades
+    {"log", "startup_timeout_s", "api_host", "api_port", "metrics_port"}
+)
 
 
 class ConfigError(ValueError):
@@ -139,6 +141,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     api_host: str = "127.0.0.1"  # the operator API beside paper/live; 0.0.0.0 exposes it
     api_port: int = Field(default=8000, ge=0, le=65535)
+    metrics_port: int = Field(default=9108, ge=0, le=65535)  # /metrics when run without the API
     api_rate_per_s: float = Field(default=2.0, gt=0)  # mutating calls per client, refill
     api_rate_burst: int = Field(default=10, gt=0)
     api_key: SecretStr | None = Field(default=None, validate_default=True)

@@ -111,6 +111,7 @@ async def _main(  # type: ignore[no-untyped-def]
         stop=stop,
         on_start=_print_events,
         api=api,
+        metrics_port=None if api is not None else current.metrics_port,
     )
 
 

@@ -136,6 +136,7 @@ async def run_paper(
     stop: asyncio.Event | None = None,
     on_start: Callable[[PaperRun], None] | None = None,
     api: ApiOptions | None = None,
+    metrics_port: int | None = None,  # without the API: serve /metrics here
 ) -> PaperRun:
     """Start-up runs in timed stages (config, database, calendar, venue, api, first data)
     under `QD_STARTUP_TIMEOUT_S`: a stage that hangs fails the start naming itself."""
@@ -179,7 +180,9 @@ async def run_paper(
             write_manifest(run_dir, base)
             run = PaperRun(desk, run_dir)
         async with startup.stage_async("api"):
-            run.services = await start_services(desk, settings, session, db, api, run_dir)
+            run.services = await start_services(
+                desk, settings, session, db, api, run_dir, metrics_port=metrics_port
+            )
             run.on_bar.append(run.services.on_bar)
         async with startup.stage_async("first data"):  # ready for it: the pacer paces it
             journal.record_action(
@@ -255,6 +258,7 @@ async def _pace(
             run.services.service.loop_lag_ms = run.loop_lag_ms
         recorder.record_bar(bar)
         engine.on_bar(bar)
+        engine.events_processed += 1
         run.last[bar.symbol] = bar
         run.bars += 1
         for hook in run.on_bar:

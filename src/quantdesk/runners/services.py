@@ -1,5 +1,6 @@
-"""What runs beside a paper/live desk: the operator API, the event streams (in the run
-folder's `streams/`) and the Redis fan-out.
+"""What runs beside a paper/live desk: the operator API (with `/metrics`), the event streams
+(in the run folder's `streams/`), Prometheus metrics (on their own port when headless) and
+the Redis fan-out.
 
 Started after the desk is built and before the first bar, stopped after the close-out, so
 the dashboard sees the whole session including the final flattening.
@@ -17,6 +18,8 @@ from quantdesk.api.app import create_app
 from quantdesk.api.security import RateLimiter
 from quantdesk.api.server import ApiServer
 from quantdesk.api.service import DeskService
+from quantdesk.obs.metrics import DeskMetrics
+from quantdesk.obs.metrics_server import MetricsServer, start_metrics_server
 from quantdesk.obs.redis_fanout import RedisFanout
 from quantdesk.obs.stream_writer import StreamWriter
 from quantdesk.obs.streams import DeskStreams
@@ -46,14 +49,21 @@ class Services:
     api: ApiServer | None = None
     fanout: RedisFanout | None = None
     streams: DeskStreams | None = None
+    metrics: DeskMetrics | None = None
+    metrics_server: MetricsServer | None = None
     _last_health: float = field(default=0.0, repr=False)
 
     def on_bar(self, bar: Bar) -> None:
-        """Per bar: the API's view; at most once a wall second, health to Redis."""
+        """Per bar: the API's view; at most once a wall second, metrics and Redis health."""
         self.service.on_bar(bar)
-        if self.fanout is None or time.monotonic() - self._last_health < HEALTH_EVERY_S:
+        if time.monotonic() - self._last_health < HEALTH_EVERY_S:
             return
         self._last_health = time.monotonic()
+        if self.metrics is not None:
+            self.metrics.set_loop_lag(self.service.loop_lag_ms)
+            self.metrics.sample()
+        if self.fanout is None:
+            return
         engine = self.service.desk.engine
         risk = self.service.risk()
         self.fanout.publish_health(
@@ -67,6 +77,8 @@ class Services:
         )
 
     async def stop(self) -> None:
+        if self.metrics_server is not None:
+            self.metrics_server.close()
         if self.streams is not None:
             self.streams.close()
             self.streams.writer.close()
@@ -83,18 +95,26 @@ async def start_services(
     database: Database,
     api: ApiOptions | None,
     run_dir: Path,
+    metrics_port: int | None = None,
 ) -> Services:
     service = DeskService(desk, settings, session, database)
     services = Services(service)
     writer = StreamWriter(run_dir / "streams", stamp={"session_id": session})
     services.streams = DeskStreams(desk, writer, session)
     services.streams.attach()
+    services.metrics = DeskMetrics()
+    services.metrics.attach(desk)
+    services.metrics.sample()
     if settings.redis_url:
         services.fanout = RedisFanout(settings.redis_url)
         services.fanout.attach(desk.engine.bus)
     if api is not None:
         limiter = RateLimiter(burst=settings.api_rate_burst, per_second=settings.api_rate_per_s)
-        services.api = ApiServer(create_app(service, limiter=limiter), api.host, api.port)
+        app = create_app(service, metrics=services.metrics, limiter=limiter)
+        services.api = ApiServer(app, api.host, api.port)
         await services.api.start()
         log.info("operator API on http://%s:%d/", api.host, services.api.port)
+    elif metrics_port is not None:  # headless: metrics still scrapeable
+        services.metrics_server = start_metrics_server(services.metrics, "127.0.0.1", metrics_port)
+        log.info("metrics on %s", services.metrics_server.url)
     return services
