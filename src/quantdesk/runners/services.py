@@ -18,6 +18,7 @@ from quantdesk.api.app import create_app
 from quantdesk.api.security import RateLimiter
 from quantdesk.api.server import ApiServer
 from quantdesk.api.service import DeskService
+from quantdesk.obs.alerts import AlertRouter
 from quantdesk.obs.metrics import DeskMetrics
 from quantdesk.obs.metrics_server import MetricsServer, start_metrics_server
 from quantdesk.obs.redis_fanout import RedisFanout
@@ -51,6 +52,7 @@ class Services:
     streams: DeskStreams | None = None
     metrics: DeskMetrics | None = None
     metrics_server: MetricsServer | None = None
+    alerts: AlertRouter | None = None
     _last_health: float = field(default=0.0, repr=False)
 
     def on_bar(self, bar: Bar) -> None:
@@ -62,6 +64,9 @@ class Services:
         if self.metrics is not None:
             self.metrics.set_loop_lag(self.service.loop_lag_ms)
             self.metrics.sample()
+        if self.alerts is not None:
+            engine = self.service.desk.engine
+            self.alerts.on_equity(engine.now(), engine.equity())
         if self.fanout is None:
             return
         engine = self.service.desk.engine
@@ -77,6 +82,8 @@ class Services:
         )
 
     async def stop(self) -> None:
+        if self.alerts is not None:
+            self.alerts.close(timeout=5.0)
         if self.metrics_server is not None:
             self.metrics_server.close()
         if self.streams is not None:
@@ -102,6 +109,8 @@ async def start_services(
     writer = StreamWriter(run_dir / "streams", stamp={"session_id": session})
     services.streams = DeskStreams(desk, writer, session)
     services.streams.attach()
+    services.alerts = AlertRouter.from_settings(settings, database, origin=session)
+    services.alerts.attach(desk.engine.bus)
     services.metrics = DeskMetrics()
     services.metrics.attach(desk)
     services.metrics.sample()

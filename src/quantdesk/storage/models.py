@@ -255,3 +255,15 @@ class SlippageModelRow(Base):
     median_bps: Mapped[Decimal]
     samples: Mapped[int]
     updated_at: Mapped[datetime]
+
+
+class AlertCooldownRow(Base):
+    """When each alert key last went out, so a restart does not send it again within its
+    cooldown (see `obs.alert_cooldown`). `level` lets a worse alert through early."""
+
+    __tablename__ = "alert_cooldowns"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_sent_ts: Mapped[int]  # UTC epoch ns
+    level: Mapped[str] = mapped_column(String(16))
+    count_suppressed: Mapped[int] = mapped_column(default=0)
