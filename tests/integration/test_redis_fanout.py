@@ -17,6 +17,7 @@ import pytest
 import redis
 
 from quantdesk.domain import Side, Signal
+from quantdesk.domain.actions import Action
 from quantdesk.domain.enums import Severity
 from quantdesk.domain.order import OrderAccepted, OrderSubmitted
 from quantdesk.domain.risk_event import RiskEvent
@@ -101,7 +102,7 @@ def test_every_topic_reaches_its_channel_in_order(client, prefix, listen) -> Non
     bus.publish("fill", fill)
     bus.publish("trade", ClosedTrade(trade, "p1", D("0.5"), 3.0))
     bus.publish("risk", RiskEvent(T0 + 61, "HEAT_CAP", Severity.WARNING, "too hot"))
-    bus.publish("action", ("risk.state", {"state": "HALTED"}))
+    bus.publish("action", Action("risk.state", {"state": "HALTED"}, T0 + 61))
     fanout.publish_health(T0 + 62, queued=fanout.queued)
 
     got = listen(10)

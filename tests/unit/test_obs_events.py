@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quantdesk.domain import OrderStatus, Side, Signal
+from quantdesk.domain.actions import Action
 from quantdesk.domain.enums import Mode, Severity
 from quantdesk.domain.order import OrderAccepted, OrderSubmitted
 from quantdesk.domain.risk_event import RiskEvent
@@ -174,11 +175,12 @@ def test_risk_message_redacts_secrets() -> None:
 
 
 def test_action_message() -> None:
-    msg = wire(to_message("action", ("risk.state", {"state": "HALTED", "api_key": "s3cret"})))
+    action = Action("risk.state", {"state": "HALTED", "api_key": "s3cret"}, T0)
+    msg = wire(to_message("action", action))
     assert msg == {
         "type": "action",
-        "ts": None,
-        "time": None,
+        "ts": T0,
+        "time": iso_time(T0),
         "action": "risk.state",
         "payload": {"state": "HALTED", "api_key": "****"},
     }
@@ -204,5 +206,5 @@ def test_unknown_events_raise_a_clear_type_error() -> None:
         to_message("bar", object())
     with pytest.raises(TypeError, match="'fill' carries Fill, got Order"):
         to_message("fill", order())
-    with pytest.raises(TypeError, match="carries \\(name, payload\\)"):
+    with pytest.raises(TypeError, match="'action' carries Action"):
         to_message("action", ("only-a-name",))

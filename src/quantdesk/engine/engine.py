@@ -413,7 +413,7 @@ class Engine:
             self.journal.record_action(
                 ts=self.clock.now(), actor=actor, action=action, payload=payload
             )
-        self.publish("action", (action, payload))
+        self.publish("action", actions.Action(action, payload, self.clock.now()))
 
     def risk_event(self, code: str, severity: Severity, message: str) -> None:
         event = RiskEvent(self.clock.now(), code, severity, message)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
+from quantdesk.domain.actions import Action
 from quantdesk.domain.enums import Severity
 from quantdesk.domain.order import Order
 from quantdesk.domain.risk_event import RiskEvent
@@ -179,9 +180,8 @@ class AlertRouter:
         if alert is not None:
             self.raise_alert(alert)
 
-    def _on_action(self, event: tuple[str, dict[str, str]]) -> None:
-        name, payload = event
-        alert = action_alert(name, payload, self.now())
+    def _on_action(self, event: Action) -> None:
+        alert = action_alert(event.name, event.payload, self.now())
         if alert is not None:
             self.raise_alert(alert)
 

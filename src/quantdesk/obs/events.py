@@ -7,10 +7,9 @@ money are exact decimal strings in plain notation (`"0.00000001"`, never `1E-8` 
 float), so `Decimal(message["price"]) == fill.price`; enums are their value; floats
 appear only for statistics (signal strength and features, trade latency).
 
-`ts`/`time` are null where the event carries no time of its own: an order that has not
-yet had any event applied, and operator actions (the engine publishes them as a bare
-`(action, payload)` tuple). Action payloads and risk details are redacted like the
-audit log: a secret-looking key never leaves the process.
+`ts`/`time` are null only for an order that has not yet had any event applied. Action
+payloads and risk details are redacted like the audit log: a secret-looking key never
+leaves the process.
 
 Serialization happens when the event is published, not later: an `Order` is mutable, so
 the message is a snapshot of the order at that status change.
@@ -25,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
+from quantdesk.domain.actions import Action
 from quantdesk.domain.fill import Fill
 from quantdesk.domain.order import Order
 from quantdesk.domain.redact import redact
@@ -207,14 +207,11 @@ def _risk(r: RiskEvent) -> Message:
     }
 
 
-def _action(event: tuple[Any, ...]) -> Message:
-    if len(event) != 2 or not isinstance(event[0], str) or not isinstance(event[1], Mapping):
-        raise TypeError(f"bus topic 'action' carries (name, payload), got {event!r:.80}")
-    name, payload = event
+def _action(event: Action) -> Message:
     return {
-        **_stamp("action", None),
-        "action": name,
-        "payload": {str(k): _plain(v) for k, v in redact(payload).items()},
+        **_stamp("action", event.ts),
+        "action": event.name,
+        "payload": {str(k): _plain(v) for k, v in redact(event.payload).items()},
     }
 
 
@@ -225,7 +222,7 @@ _FORMS: dict[str, tuple[type | tuple[type, ...], Callable[[Any], Message]]] = {
     "fill": (Fill, _fill),
     "trade": ((ClosedTradeLike, Trade), _trade),
     "risk": (RiskEvent, _risk),
-    "action": (tuple, _action),
+    "action": (Action, _action),
 }
 TOPICS = tuple(_FORMS)
 """The bus topics that have a message form."""

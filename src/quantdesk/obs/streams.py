@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from quantdesk.domain.actions import Action
 from quantdesk.domain.enums import Severity
 from quantdesk.domain.order import OrderStatus
 from quantdesk.domain.time import NS_PER_S, to_datetime
@@ -234,8 +235,8 @@ class DeskStreams:
             snapshots.on_trade(closed.trade.net_pnl, closed.trade.fees)
         self._equity_point("trade")
 
-    def _on_action(self, action: tuple[str, dict[str, str]]) -> None:
-        if action[0].startswith(("risk.", "kill_switch.", "operator.")):
+    def _on_action(self, action: Action) -> None:
+        if action.name.startswith(("risk.", "kill_switch.", "operator.")):
             self._state_change()
 
     def _on_risk(self, event: RiskEvent) -> None:
