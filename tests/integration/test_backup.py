@@ -27,17 +27,15 @@ from quantdesk.domain.ids import client_order_id
 from quantdesk.domain.order import OrderAccepted, OrderFilled, OrderSubmitted
 from quantdesk.storage import backup as backup_mod
 from quantdesk.storage import migrate
-from quantdesk.storage.backup import (
-    DEFAULT_FOLDERS,
+from quantdesk.storage.backup import DEFAULT_FOLDERS, backup, restore
+from quantdesk.storage.db import make_engine
+from quantdesk.storage.dumps import (
     BackupError,
     ChecksumMismatch,
     Refused,
-    backup,
     pg_invocation,
     pg_schema,
-    restore,
 )
-from quantdesk.storage.db import make_engine
 from quantdesk.storage.journal import Journal, Provenance
 from quantdesk.storage.models import Base, TradeRow
 from tests.conftest import POSTGRES_URL, require_service

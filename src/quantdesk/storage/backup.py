@@ -22,13 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
-import sqlite3
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -40,6 +37,19 @@ from sqlalchemy.exc import DBAPIError
 from quantdesk import __version__
 from quantdesk.storage import migrate
 from quantdesk.storage.db import make_engine
+from quantdesk.storage.dumps import (
+    BackupError,
+    ChecksumMismatch,
+    Refused,
+    fsync,
+    pg_schema,
+    run_pg,
+    safe_url,
+    sqlite_backup,
+    sqlite_files,
+    sqlite_path,
+    sqlite_restore,
+)
 
 FORMAT = "quantdesk-backup"
 FORMAT_VERSION = 1
@@ -52,18 +62,6 @@ _CHUNK = 1 << 20
 
 Progress = Callable[[int], None]
 """Called with the number of bytes just copied or verified (drives a progress bar)."""
-
-
-class BackupError(Exception):
-    """A backup or restore that could not be done."""
-
-
-class Refused(BackupError):
-    """A precondition the operator can change: a non-empty target, data in the way."""
-
-
-class ChecksumMismatch(BackupError):
-    """A backup file is missing or differs from the manifest; nothing was restored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,13 +161,13 @@ def backup(
     try:
         kind = url.get_backend_name()
         if kind == "sqlite":
-            revision, schema = _sqlite_backup(url, staging / SQLITE_FILE), None
+            revision, schema = sqlite_backup(url, staging / SQLITE_FILE), None
         else:
             revision, schema = _pg_backup(database_url, staging / PG_FILE)
         entries = [_entry(staging, SQLITE_FILE if kind == "sqlite" else PG_FILE)]
         if progress is not None:
             progress(entries[0].size)
-        skip = _sqlite_files(url) if kind == "sqlite" else set()
+        skip = sqlite_files(url) if kind == "sqlite" else set()
         copied = [name for name in names if (base / name).is_dir()]
         for name in copied:
             for file in _files_under(base / name, skip):
@@ -189,7 +187,7 @@ def backup(
         if target.exists():
             target.rmdir()  # empty, checked above
         staging.rename(target)
-        _fsync(target.parent)  # the rename itself survives a power cut
+        fsync(target.parent)  # the rename itself survives a power cut
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -232,7 +230,9 @@ def restore(
     manifest = Manifest.read(source)
     kind = url.get_backend_name()
     if manifest.database_kind != kind:
-        raise Refused(f"{source} holds a {manifest.database_kind} database, {_safe(url)} is {kind}")
+        raise Refused(
+            f"{source} holds a {manifest.database_kind} database, {safe_url(url)} is {kind}"
+        )
     if kind == "postgresql" and manifest.schema != pg_schema(database_url):
         raise Refused(
             f"{source} holds schema {manifest.schema or '(whole database)'}; the URL's "
@@ -242,9 +242,9 @@ def restore(
     if not force:
         _refuse_data(database_url, url, [folders_root / name for name in manifest.folders])
     if kind == "sqlite":
-        _sqlite_restore(source / SQLITE_FILE, _sqlite_path(url))
+        sqlite_restore(source / SQLITE_FILE, sqlite_path(url))
     else:
-        _run_pg(
+        run_pg(
             "pg_restore",
             database_url,
             ["--clean", "--if-exists", "--no-owner", "--single-transaction", str(source / PG_FILE)],
@@ -269,7 +269,7 @@ def estimate_bytes(database_url: str, folders: Sequence[Path], root: Path | None
     base = root or Path.cwd()
     total = 0
     if url.get_backend_name() == "sqlite":
-        total += sum(p.stat().st_size for p in _sqlite_files(url) if p.is_file())
+        total += sum(p.stat().st_size for p in sqlite_files(url) if p.is_file())
     for folder in folders:
         path = folder if folder.is_absolute() else base / folder
         if path.is_dir():
@@ -277,47 +277,11 @@ def estimate_bytes(database_url: str, folders: Sequence[Path], root: Path | None
     return total
 
 
-def pg_schema(database_url: str) -> str | None:
-    """The schema named by the URL's `options=-csearch_path=...`, if any."""
-    options = make_url(database_url).query.get("options") or ""
-    text = " ".join(options) if isinstance(options, tuple) else options
-    found = re.search(r"search_path\s*=\s*([^\s,]+)", text)
-    return found.group(1).strip('"') if found else None
-
-
-def pg_invocation(tool: str, database_url: str) -> tuple[list[str], dict[str, str]]:
-    """argv and environment for a PostgreSQL client tool: connection from the URL, the
-    password only in the environment (`PGPASSWORD`), never prompting."""
-    executable = shutil.which(tool)
-    if executable is None:
-        raise BackupError(
-            f"{tool} is not on PATH: install the PostgreSQL client tools "
-            "(Debian: apt-get install postgresql-client) in the server's major version"
-        )
-    url = make_url(database_url)
-    argv = [executable, "--no-password"]
-    for flag, value in (("--host", url.host), ("--port", url.port), ("--username", url.username)):
-        if value:
-            argv += [flag, str(value)]
-    argv += ["--dbname", str(url.database)]
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
-    sslmode = url.query.get("sslmode")
-    if isinstance(sslmode, str):
-        env["PGSSLMODE"] = sslmode
-    return argv, env
-
-
 def _parse(database_url: str) -> URL:
     url = make_url(database_url)
     if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise Refused(f"cannot back up {_safe(url)}: only SQLite and PostgreSQL are supported")
+        raise Refused(f"cannot back up {safe_url(url)}: only SQLite and PostgreSQL are supported")
     return url
-
-
-def _safe(url: URL) -> str:
-    return url.render_as_string(hide_password=True)
 
 
 def _safe_relative(path: str) -> str:
@@ -346,7 +310,7 @@ def _refuse_target(target: Path, folders: list[Path]) -> None:
 def _refuse_data(database_url: str, url: URL, folders: list[Path]) -> None:
     if _has_rows(database_url, url):
         raise Refused(
-            f"database {_safe(url)} is not empty; restore with force (--force) to overwrite it"
+            f"database {safe_url(url)} is not empty; restore with force (--force) to overwrite it"
         )
     for folder in folders:
         if folder.is_dir() and any(_files_under(folder, set())):
@@ -364,13 +328,13 @@ def _connected(database_url: str) -> Iterator[Engine]:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         if url.password:
             reason = reason.replace(str(url.password), "***")
-        raise BackupError(f"cannot use database {_safe(url)}: {reason}") from None
+        raise BackupError(f"cannot use database {safe_url(url)}: {reason}") from None
     finally:
         engine.dispose()
 
 
 def _has_rows(database_url: str, url: URL) -> bool:
-    if url.get_backend_name() == "sqlite" and not _sqlite_path(url).exists():
+    if url.get_backend_name() == "sqlite" and not sqlite_path(url).exists():
         return False
     with _connected(database_url) as engine, engine.connect() as connection:
         for name in inspect(connection).get_table_names():
@@ -385,74 +349,13 @@ def _revision(database_url: str) -> str | None:
         return migrate.current_revision(engine)
 
 
-def _sqlite_path(url: URL) -> Path:
-    if not url.database or url.database == ":memory:":
-        raise Refused("an in-memory SQLite database has nothing to back up or restore into")
-    return Path(url.database)
-
-
-def _sqlite_files(url: URL) -> set[Path]:
-    """The database and its journal files: never copied raw from a folder."""
-    path = _sqlite_path(url).resolve()
-    return {path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))}
-
-
-def _sqlite_backup(url: URL, out: Path) -> str | None:
-    path = _sqlite_path(url)
-    if not path.is_file():
-        raise BackupError(f"no SQLite database at {path}")
-    with (
-        closing(sqlite3.connect(path, timeout=30)) as source,
-        closing(sqlite3.connect(out)) as copy,
-    ):
-        source.backup(copy)  # pages=-1: one step, one read snapshot
-        copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        status = copy.execute("PRAGMA quick_check").fetchone()[0]
-        if status != "ok":
-            raise BackupError(f"the copy of {path} fails SQLite's quick_check: {status}")
-        revision = _sqlite_revision(copy)
-    _fsync(out)
-    return revision
-
-
-def _sqlite_revision(connection: sqlite3.Connection) -> str | None:
-    try:
-        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.OperationalError:  # never migrated: no alembic_version table
-        return None
-    return str(row[0]) if row else None
-
-
-def _sqlite_restore(backup_file: Path, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    uri = f"{backup_file.resolve().as_uri()}?mode=ro"
-    with (
-        closing(sqlite3.connect(uri, uri=True)) as source,
-        closing(sqlite3.connect(path, timeout=30)) as target,
-    ):
-        source.backup(target)  # page by page through the target's pager: atomic for it
-
-
 def _pg_backup(database_url: str, out: Path) -> tuple[str | None, str | None]:
     schema = pg_schema(database_url)
     revision = _revision(database_url)
     extra = ["--format=custom", "--file", str(out)] + (["--schema", schema] if schema else [])
-    _run_pg("pg_dump", database_url, extra)
-    _fsync(out)
+    run_pg("pg_dump", database_url, extra)
+    fsync(out)
     return revision, schema
-
-
-def _run_pg(tool: str, database_url: str, extra: list[str]) -> None:
-    argv, env = pg_invocation(tool, database_url)
-    done = subprocess.run(  # noqa: S603 - a resolved client tool, argv list, no shell
-        [*argv, *extra], env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        url = make_url(database_url)
-        message = done.stderr.strip()[-2000:]
-        if url.password:
-            message = message.replace(str(url.password), "***")
-        raise BackupError(f"{tool} failed (exit {done.returncode}) on {_safe(url)}: {message}")
 
 
 def _files_under(folder: Path, skip: set[Path]) -> Iterator[Path]:
@@ -495,12 +398,4 @@ def _entry(folder: Path, name: str) -> FileEntry:
 
 def _write_durably(path: Path, data: bytes) -> None:
     path.write_bytes(data)
-    _fsync(path)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync(path)
