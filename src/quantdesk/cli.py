@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from quantdesk.commands import backtest, backup, data, paper, replay, report, slippage
+from quantdesk.commands import backtest, backup, data, paper, replay, report, slippage, universe
 from quantdesk.commands.common import console, settings
 from quantdesk.storage import migrate
 from quantdesk.storage.db import make_engine
@@ -25,6 +25,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(audit_app, name="audit")
 app.add_typer(data.app, name="data")
 app.add_typer(slippage.app, name="slippage")
+app.add_typer(universe.app, name="universe")
 app.command("backtest")(backtest.backtest)
 app.command("paper")(paper.paper)
 app.command("replay")(replay.replay_cmd)

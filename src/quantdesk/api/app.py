@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from quantdesk.api import routes_control, routes_read
+from quantdesk.api import routes_control, routes_read, routes_universe
 from quantdesk.api.security import RateLimiter
 from quantdesk.api.service import DeskService
 from quantdesk.api.ws import Hub
@@ -44,6 +44,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.include_router(routes_read.router)
     app.include_router(routes_control.router)
+    app.include_router(routes_universe.router)
 
     @app.websocket("/ws")
     async def ws(socket: WebSocket) -> None:
