@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from quantdesk.commands import backtest, backup, data, paper, replay, report, slippage, universe
+from quantdesk.commands import (
+    backtest,
+    backup,
+    data,
+    paper,
+    quality,
+    replay,
+    report,
+    slippage,
+    universe,
+)
 from quantdesk.commands.common import console, settings
 from quantdesk.storage import migrate
 from quantdesk.storage.db import make_engine
@@ -30,6 +40,7 @@ app.command("backtest")(backtest.backtest)
 app.command("paper")(paper.paper)
 app.command("replay")(replay.replay_cmd)
 app.command("report")(report.report)
+app.command("quality")(quality.quality_command)
 app.command("backup")(backup.backup_command)
 app.command("restore")(backup.restore_command)
 
