@@ -116,6 +116,23 @@ class AlertSettings(BaseModel):
     low_balance: Decimal = Field(default=Decimal(100_000), ge=0)  # rupees of equity
 
 
+class UpstoxSettings(BaseModel):
+    """The Upstox REST client (`venues.upstox`); unused until a token is set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = "https://api.upstox.com"
+    order_base_url: str = "https://api-hft.upstox.com"  # v3 place/modify/cancel host
+    access_token: SecretStr | None = None
+    timeout_s: float = Field(default=5.0, gt=0)
+    rate_limit_retries: int = Field(default=5, ge=0)
+    max_inline_wait_s: float = Field(default=5.0, ge=0)
+    orders_per_second: int = Field(default=10, gt=0)
+    orders_per_minute: int = Field(default=500, gt=0)
+    reads_per_second: int = Field(default=50, gt=0)
+    reads_per_minute: int = Field(default=500, gt=0)
+
+
 class LogSettings(BaseModel):
     """How the desk logs; not part of the config fingerprint (it trades the same)."""
 
@@ -151,6 +168,7 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = CalendarSettings()
     alerts: AlertSettings = AlertSettings()
     log: LogSettings = LogSettings()
+    upstox: UpstoxSettings = UpstoxSettings()
     startup_timeout_s: float = Field(default=30.0, gt=0)  # fail fast, naming the stage
 
     @field_validator("timezone")
