@@ -76,6 +76,9 @@ class FakeUpstox:
     history: list[Payload] = field(default_factory=list)
     trades: list[Payload] = field(default_factory=list)
     candles: dict[tuple[str, str, str, str], Payload] = field(default_factory=dict)
+    # (instrument key, unit, from_date, to_date) -> candle rows newest first; wins over
+    # `candles` for historical requests (backfills ask many ranges)
+    candle_maker: Callable[[str, str, str, str], list[list[Any]]] | None = None
     positions: Payload | None = None
     funds: Payload | None = None
     holidays: Payload | None = None
@@ -92,6 +95,7 @@ class FakeUpstox:
                 store.clear()
             self.positions = self.funds = self.holidays = None
             self.candles.clear()
+            self.candle_maker = None
             self.available_margin = Decimal(1_000_000)
 
     def script(self, route: str, times: int = 1, **behaviour: Any) -> None:
@@ -232,6 +236,9 @@ class FakeUpstox:
     def _candles(self, request: Request, body: Any) -> tuple[int, Payload]:
         p = request.path_params
         kind = "intraday" if "/intraday/" in request.url.path else "historical"
+        if kind == "historical" and self.candle_maker is not None:
+            rows = self.candle_maker(p["key"], p["unit"], p.get("from_date", ""), p["to_date"])
+            return 200, {"status": "success", "data": {"candles": rows}}
         payload = self.candles.get((kind, p["key"], p["unit"], p["interval"]))
         return (200, payload) if payload else _error(400, "UDAPI1087", "Invalid symbol")
 

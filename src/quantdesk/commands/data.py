@@ -1,4 +1,4 @@
-"""`quantdesk data ...`: synthetic market data for tests, demos and benchmarks."""
+"""`quantdesk data ...`: synthetic market data, and the broker backfill."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from quantdesk.commands.backfill import backfill_command
 from quantdesk.commands.common import console, fail
 from quantdesk.data.bars import write_bars
 from quantdesk.data.synth import synth_bars
@@ -48,3 +49,6 @@ def synth(
     )
     write_bars(out, generated)
     console.print(f"wrote {bars:,} bars of {symbol} to {out}")
+
+
+app.command("backfill")(backfill_command)
