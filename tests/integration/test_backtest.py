@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from quantdesk.cli import app
 from quantdesk.commands.paper import sample_path
-from quantdesk.data.bars import iter_bars
+from quantdesk.data.bars import iter_bars, write_bars
 from quantdesk.domain.enums import Mode
 from quantdesk.domain.time import from_datetime, ist_date
 from quantdesk.runners.backtest import BacktestError, resolve_gate
@@ -243,3 +243,26 @@ def test_default_risk_profile_enforces_the_daily_trade_limit(tmp_path, monkeypat
     unlimited = reference_sma_cross(sample_path(), 10, 30, D(10))
     assert days and max(days.values()) == 2
     assert sum(days.values()) < len(unlimited)
+
+
+def test_with_the_nse_calendar_quarantined_data_is_refused_unless_allowed(tmp_path) -> None:
+    from quantdesk.data.synth import synth_bars
+    from quantdesk.domain.time import ist_date
+
+    bars = [
+        b
+        for b in synth_bars(
+            symbol="GAP", n=375 * 3, seed=2, session="nse", start=1_767_584_700_000_000_000
+        )
+        if str(ist_date(b.ts)) != "2026-01-06"  # a whole session missing: coverage 2/3
+    ]
+    data = tmp_path / "GAP.csv"
+    write_bars(data, bars)
+    refused = backtest("--data", str(data), "--strategy", "sma_cross", "--calendar", "nse",
+                       "--out", str(tmp_path / "a"))  # fmt: skip
+    assert refused.exit_code == 2
+    assert "quarantined" in refused.output and "coverage" in refused.output
+    allowed = backtest("--data", str(data), "--strategy", "sma_cross", "--calendar", "nse",
+                       "--allow-quarantined", "--out", str(tmp_path / "b"))  # fmt: skip
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads((tmp_path / "b" / "report.json").read_text())["data_quarantined"] is True

@@ -37,6 +37,9 @@ def backtest(
     latency_ms: Annotated[int, typer.Option(min=0, help="paper venue latency")] = 0,
     slippage_bps: Annotated[str, typer.Option(help="half-spread paid on market/stop fills")] = "0",
     fee_bps: Annotated[str, typer.Option(help="fee on each fill's notional")] = "0",
+    allow_quarantined: Annotated[
+        bool, typer.Option("--allow-quarantined", help="run on data the quality checks refuse")
+    ] = False,
 ) -> None:
     """Run a backtest and print its report; results are written to --out."""
     current = settings()
@@ -52,6 +55,7 @@ def backtest(
             risk_profile=risk_profile,
             calendar=calendar,
             venue=venue,
+            allow_quarantined=allow_quarantined,
         )
     except (StrategyError, InvalidOperation, ValueError) as exc:
         raise fail(str(exc)) from None
@@ -66,7 +70,11 @@ def backtest(
     except (BacktestError, StrategyError, DataFileError) as exc:
         raise fail(str(exc)) from None
     write_trades_csv(out_dir / "trades.csv", [t.trade for t in result.trades])
-    write_report_json(out_dir / "report.json", result.report, missing_bars=result.gaps)
+    quality = result.quality
+    extra = {"data_quarantined": quality.quarantined} if quality is not None else {}
+    write_report_json(out_dir / "report.json", result.report, missing_bars=result.gaps, **extra)
+    if quality is not None and quality.quarantined:
+        console.print(f"[bold yellow]data quarantined, run anyway:[/] {'; '.join(quality.reasons)}")
 
     write_equity_html(
         out_dir / "equity.html", result.curve_ts, result.curve, title=f"{strategy} on {data.name}"

@@ -20,6 +20,7 @@ from quantdesk.backtest.report import (
 from quantdesk.config import Settings
 from quantdesk.data.bars import find_gaps, iter_bars, symbol_of
 from quantdesk.data.quality import CALENDARS, real_gaps
+from quantdesk.data.quality_report import QualityReport
 from quantdesk.desk import Desk, build_desk
 from quantdesk.domain.enums import Mode
 from quantdesk.domain.fill import Fill
@@ -28,6 +29,7 @@ from quantdesk.engine.clock import SimulatedClock
 from quantdesk.execution.book import ClosedTrade
 from quantdesk.risk.gate import Gate, allow_all, can_enter
 from quantdesk.runners.closeout import close_out
+from quantdesk.runners.quality_gate import check_data
 from quantdesk.storage import migrate
 from quantdesk.storage.db import make_engine
 from quantdesk.storage.journal import Journal, Provenance
@@ -54,6 +56,7 @@ class BacktestSpec:
     calendar: str | None = None
     venue: PaperVenueConfig = field(default_factory=PaperVenueConfig)
     database_url: str | None = None  # default: a fresh SQLite file in the output folder
+    allow_quarantined: bool = False  # with a calendar, quarantined data is refused otherwise
 
 
 @dataclass
@@ -67,6 +70,7 @@ class BacktestResult:
     desk: Desk
     curve_ts: Any
     curve: Any
+    quality: QualityReport | None = None  # with --calendar nse: the data's quality report
 
 
 def resolve_gate(profile: str, mode: Mode) -> Gate:
@@ -77,6 +81,22 @@ def resolve_gate(profile: str, mode: Mode) -> Gate:
             "risk profile 'none' is for research backtests; refused in " + mode.value
         )
     return RISK_PROFILES[profile]
+
+
+def _quality(spec: BacktestSpec, symbol: str, settings: Settings) -> QualityReport | None:
+    if spec.calendar != "nse":
+        return None
+    first = next(iter_bars(spec.data, symbol=symbol), None)
+    if first is None:
+        return None
+    report = check_data(spec.data, symbol, first.duration, settings.calendar)
+    if report is not None and report.quarantined and not spec.allow_quarantined:
+        raise BacktestError(
+            f"{spec.data} is quarantined by the data-quality checks: "
+            + "; ".join(report.reasons)
+            + " (see `quantdesk quality`; --allow-quarantined to run anyway)"
+        )
+    return report
 
 
 def run_backtest(
@@ -92,6 +112,7 @@ def run_backtest(
 
     gate = resolve_gate(spec.risk_profile, Mode.BACKTEST)
     symbol = spec.symbol or symbol_of(spec.data)
+    quality = _quality(spec, symbol, settings)
     strategy = build_strategy(spec.strategy, symbol, spec.params)
     out_dir.mkdir(parents=True, exist_ok=True)
     journal = _journal(spec, settings, out_dir)
@@ -142,6 +163,7 @@ def run_backtest(
         desk,
         curve_ts,
         curve,
+        quality,
     )
 
 
