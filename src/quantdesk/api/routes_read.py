@@ -11,7 +11,7 @@ from sqlalchemy import text
 from quantdesk.api import models as m
 from quantdesk.api import views
 from quantdesk.api.deps import Auditor, Service
-from quantdesk.api.service import iso
+from quantdesk.domain.time import iso_utc
 from quantdesk.storage.queries import audit_tail
 
 router = APIRouter(tags=["read"])
@@ -60,7 +60,7 @@ async def signals(
         out.append(
             m.SignalOut(
                 rank=rank,
-                time=iso(s.ts),
+                time=iso_utc(s.ts),
                 strategy=s.strategy,
                 symbol=s.symbol,
                 side=s.side.value,

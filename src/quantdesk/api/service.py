@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from quantdesk.domain.enums import Mode
-from quantdesk.domain.time import ist_date, to_datetime
+from quantdesk.domain.time import ist_date
 from quantdesk.execution.book import ClosedTrade
 from quantdesk.risk.live_gate import LiveVerdict, ModeSwitch
 from quantdesk.risk.summary import RiskSummary, summarise
@@ -32,10 +32,6 @@ if TYPE_CHECKING:
 MAX_SIGNALS = 200
 MAX_TRADES = 500
 MAX_EQUITY_POINTS = 2_000
-
-
-def iso(ts: int) -> str:
-    return to_datetime(ts).isoformat().replace("+00:00", "Z")
 
 
 @dataclass

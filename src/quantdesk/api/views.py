@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from quantdesk.api import models as m
-from quantdesk.api.service import DeskService, iso
+from quantdesk.api.service import DeskService
+from quantdesk.domain.time import iso_utc
 
 
 def positions(service: DeskService) -> list[m.PositionOut]:
@@ -55,34 +56,16 @@ def trade(closed: Any) -> m.TradeOut:
         quantity=t.quantity,
         entry_price=t.entry_price,
         exit_price=t.exit_price,
-        entry_time=iso(t.entry_ts),
-        exit_time=iso(t.exit_ts),
+        entry_time=iso_utc(t.entry_ts),
+        exit_time=iso_utc(t.exit_ts),
         net_pnl=t.net_pnl,
         exit_reason=t.exit_reason,
     )
 
 
 def risk(service: DeskService) -> m.RiskOut:
-    r = service.risk()
-    return m.RiskOut(
-        trading_state=r.trading_state,
-        kill_switch=r.kill_switch,
-        paused=list(r.paused),
-        heat=r.heat,
-        heat_cap=r.heat_cap,
-        heat_pct=r.heat_pct,
-        risk_banner_color=r.risk_banner_color,
-        daily_pnl=r.daily_pnl,
-        daily_loss_limit=r.daily_loss_limit,
-        trades_today=r.trades_today,
-        max_trades_per_day=r.max_trades_per_day,
-        open_trades=r.open_trades,
-        max_open_trades=r.max_open_trades,
-        breakers=[
-            m.BreakerOut(name=b.name, tripped=b.tripped, reason=b.reason, recovery=b.recovery)
-            for b in r.breakers
-        ],
-    )
+    """`risk.summary.RiskSummary` field for field: the API shows what the risk layer says."""
+    return m.RiskOut.model_validate(service.risk(), from_attributes=True)
 
 
 def state(service: DeskService) -> m.StateOut:
@@ -93,7 +76,7 @@ def state(service: DeskService) -> m.StateOut:
         safe_mode=service.settings.safe_mode,
         session_id=service.session_id,
         config_sha=service.settings.config_sha,
-        clock=iso(engine.now()),
+        clock=iso_utc(engine.now()),
         equity=engine.equity(),
         daily_pnl=r.daily_pnl,
         heat=r.heat,
@@ -104,7 +87,7 @@ def state(service: DeskService) -> m.StateOut:
         agent_running=service.agent.running,
         positions=positions(service),
         open_orders=[order(o) for o in service.desk.oms.open_orders()],
-        equity_curve=[m.EquityPoint(time=iso(ts), equity=e) for ts, e in service.equity_curve],
+        equity_curve=[m.EquityPoint(time=iso_utc(ts), equity=e) for ts, e in service.equity_curve],
     )
 
 
@@ -115,5 +98,5 @@ def agent(service: DeskService) -> m.AgentOut:
         strategies=[s.name for s in service.desk.engine.strategies],
         bars_seen=a.bars_seen,
         signals_seen=a.signals_seen,
-        last_signal_time=iso(a.last_signal_ts) if a.last_signal_ts is not None else None,
+        last_signal_time=iso_utc(a.last_signal_ts) if a.last_signal_ts is not None else None,
     )

@@ -43,7 +43,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from quantdesk.domain.market import Bar
 from quantdesk.domain.money import EXACT
-from quantdesk.domain.time import to_datetime
+from quantdesk.domain.time import iso_utc
 
 COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 VALUES = COLUMNS[1:]
@@ -381,7 +381,7 @@ def _validate(
 def _problem(ts: int, before: int | None, row: list[Decimal]) -> str:
     if before is not None and ts <= before:
         what = "duplicate timestamp" if ts == before else "timestamp out of order:"
-        return f"{what} {_iso(ts)} (previous row {_iso(before)})"
+        return f"{what} {iso_utc(ts)} (previous row {iso_utc(before)})"
     o, h, low, c, v = row
     for name, price in zip(VALUES[:4], row[:4], strict=True):
         if price <= 0:
@@ -395,10 +395,6 @@ def _problem(ts: int, before: int | None, row: list[Decimal]) -> str:
         if low > price:
             return f"low {low} above {name} {price}"
     return "prices too small for float64 checks"
-
-
-def _iso(ts: int) -> str:
-    return to_datetime(ts).isoformat().replace("+00:00", "Z")
 
 
 def _infer_duration(ts: Int64s) -> int:

@@ -25,6 +25,11 @@ def to_datetime(ts: int) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=ns // 1000)
 
 
+def iso_utc(ts: int) -> str:
+    """ISO-8601 UTC with a `Z`, microseconds only when there are any."""
+    return to_datetime(ts).isoformat().replace("+00:00", "Z")
+
+
 def from_datetime(moment: datetime) -> int:
     """Epoch nanoseconds of an aware datetime; naive datetimes are refused, not guessed."""
     if moment.tzinfo is None or moment.utcoffset() is None:

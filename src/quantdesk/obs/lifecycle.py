@@ -15,7 +15,7 @@ from typing import Any
 
 from quantdesk.domain.enums import Side
 from quantdesk.domain.signal import Decision, Signal
-from quantdesk.domain.time import NS_PER_S, to_datetime
+from quantdesk.domain.time import NS_PER_S, iso_utc
 
 BPS = Decimal(10_000)
 CENT_BPS = Decimal("0.01")
@@ -33,10 +33,6 @@ def bps(amount: Decimal, base: Decimal) -> str | None:
     return str((amount * BPS / base).quantize(CENT_BPS))
 
 
-def _iso(ts: int) -> str:
-    return to_datetime(ts).isoformat().replace("+00:00", "Z")
-
-
 def lifecycle_record(
     closed: Any, entry: EntryContext | None, exit_reference: Decimal | None
 ) -> dict[str, Any]:
@@ -51,8 +47,8 @@ def lifecycle_record(
         "symbol": t.symbol,
         "side": "LONG" if t.side is Side.BUY else "SHORT",
         "quantity": str(t.quantity),
-        "entry_time": _iso(t.entry_ts),
-        "exit_time": _iso(t.exit_ts),
+        "entry_time": iso_utc(t.entry_ts),
+        "exit_time": iso_utc(t.exit_ts),
         "entry_price": str(t.entry_price),
         "exit_price": str(t.exit_price),
         "exit_reason": t.exit_reason,

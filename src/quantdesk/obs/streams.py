@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from quantdesk.domain.actions import Action
 from quantdesk.domain.enums import Severity
 from quantdesk.domain.order import OrderStatus
-from quantdesk.domain.time import NS_PER_S, to_datetime
+from quantdesk.domain.time import NS_PER_S, iso_utc
 from quantdesk.obs.health import HealthFacts, HealthGate
 from quantdesk.obs.lifecycle import EntryContext, lifecycle_record
 from quantdesk.obs.snapshots import BUCKETS, Snapshots
@@ -31,10 +31,6 @@ if TYPE_CHECKING:
     from quantdesk.domain.signal import Decision, Signal
 
 HOUR_NS = 3600 * NS_PER_S
-
-
-def _iso(ts: int) -> str:
-    return to_datetime(ts).isoformat().replace("+00:00", "Z")
 
 
 class DeskStreams:
@@ -196,7 +192,7 @@ class DeskStreams:
                     "plan_id": signal.plan_id,
                     "symbol": signal.symbol,
                     "features": dict(signal.features),
-                    "last_update": {n: _iso(ts) for n, ts in self.features.last_update.items()},
+                    "last_update": {n: iso_utc(ts) for n, ts in self.features.last_update.items()},
                     "stale": self.features.stale(signal.ts),
                 },
             )
