@@ -9,7 +9,7 @@ from sqlalchemy import insert
 
 from quantdesk.domain import Side, Signal
 from quantdesk.domain.time import to_datetime
-from quantdesk.risk.sizing import size_signal
+from quantdesk.risk.sizing import size_entry
 from quantdesk.storage import migrate, slippage
 from quantdesk.storage.models import TradeRow
 
@@ -61,5 +61,5 @@ def test_median_by_instrument_and_side_over_the_lookback(any_engine) -> None:
 def test_sizing_budgets_the_expected_slippage() -> None:
     signal = Signal("s", "INFY", Side.BUY, 1, entry=D(100), stop_loss=D(98))
     # 0.5% of 100,000 = 500 at risk; 2.00 per unit -> 250 units; +50 bps -> 2.50 -> 200
-    assert size_signal(signal, D(100), D(100_000), D("0.5")) == 250
-    assert size_signal(signal, D(100), D(100_000), D("0.5"), slippage_bps=D(50)) == 200
+    assert size_entry(signal, D(100), D(100_000), D("0.5")).quantity == 250
+    assert size_entry(signal, D(100), D(100_000), D("0.5"), slippage_bps=D(50)).quantity == 200

@@ -23,7 +23,6 @@ from quantdesk.risk.sizing import (
     confidence_max_loss,
     risk_per_unit,
     size_entry,
-    size_signal,
     units_within,
 )
 
@@ -40,12 +39,11 @@ def buy(entry: Decimal | None, stop: Decimal | None, quantity: Decimal | None = 
 def test_risk_budget_over_stop_distance() -> None:
     signal = buy(D(100), D(98))  # budget 100_000 x 0.5% = 500, 2 a unit
     assert size_entry(signal, D(100), D(100_000), D("0.5")) == Sizing(D(250), "risk")
-    assert size_signal(signal, D(100), D(100_000), D("0.5")) == D(250)
 
 
 def test_slippage_widens_the_stop() -> None:
     signal = buy(D(100), D(98))  # 50 bps of 100 = 0.5 more a unit: 500 / 2.5
-    assert size_signal(signal, D(100), D(100_000), D("0.5"), slippage_bps=D(50)) == D(200)
+    assert size_entry(signal, D(100), D(100_000), D("0.5"), slippage_bps=D(50)).quantity == D(200)
     assert risk_per_unit(signal, D(100), D(50)) == D("2.5")
 
 
@@ -90,7 +88,7 @@ def test_no_stop_or_stop_at_the_price_sizes_nothing() -> None:
 
 
 def test_strategys_own_size_is_floored_and_capped() -> None:
-    assert size_signal(buy(None, None, D("7.9")), D(100), D(100_000), D("0.5")) == D(7)
+    assert size_entry(buy(None, None, D("7.9")), D(100), D(100_000), D("0.5")).quantity == D(7)
     own = buy(D(100), D(98), D(1_000))
     args = (own, D(100), D(100_000), D("0.5"))
     assert size_entry(*args) == Sizing(D(1_000), "signal")  # the risk % does not apply
@@ -99,7 +97,7 @@ def test_strategys_own_size_is_floored_and_capped() -> None:
 
 
 def test_negative_budget_is_zero_not_negative() -> None:
-    assert size_signal(buy(D(100), D(98)), D(100), D(-5_000), D("0.5")) == D(0)
+    assert size_entry(buy(D(100), D(98)), D(100), D(-5_000), D("0.5")).quantity == D(0)
 
 
 def test_floor_never_rounds_up_at_the_last_digit() -> None:
@@ -223,12 +221,6 @@ def test_one_more_lot_breaks_the_named_binding(case: Case) -> None:
         assert sizing.quantity == 0 and case.signal.quantity is None
         return
     assert not limits(case, sizing.quantity + case.lot)[sizing.binding]
-
-
-@given(cases())
-def test_size_signal_is_size_entry_without_caps(case: Case) -> None:
-    args = (case.signal, case.price, case.capital, case.risk_pct, case.lot, case.slippage_bps)
-    assert size_signal(*args) == size_entry(*args).quantity
 
 
 # --- Kelly ------------------------------------------------------------------------------

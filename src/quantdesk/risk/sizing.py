@@ -71,22 +71,6 @@ def size_entry(
     return _within_account(sizing, price, lot, buying_power, exposure_room)
 
 
-def size_signal(
-    signal: Signal,
-    price: Decimal,
-    capital: Decimal,
-    risk_pct: Decimal,
-    lot: Decimal = ONE,
-    slippage_bps: Decimal = ZERO,
-) -> Decimal:
-    """Units to trade; zero when the signal gives neither a size nor a usable stop.
-
-    Expected slippage (the instrument's median, in bps) widens the risk per unit: the
-    stop is paid from a worse entry than the signal's price.
-    """
-    return size_entry(signal, price, capital, risk_pct, lot, slippage_bps).quantity
-
-
 def risk_per_unit(signal: Signal, price: Decimal, slippage_bps: Decimal = ZERO) -> Decimal | None:
     """Loss per unit if the stop is hit, or `None` when the stop cannot bound the loss.
 
