@@ -335,3 +335,24 @@ def test_the_scrape_config_covers_the_api_and_the_standalone_port() -> None:
         for target in group["targets"]
     }
     assert targets == {("/metrics", "127.0.0.1:8000"), ("/metrics", "127.0.0.1:9108")}
+
+
+def test_every_bar_handed_to_the_engine_is_counted_whoever_hands_it() -> None:
+    """Paper hands bars to `on_bar` one by one; backtests through `run_feed`: both count."""
+    from decimal import Decimal
+
+    from quantdesk.domain.market import Bar
+
+    desk = paper_desk()
+    engine = desk.engine
+    minute = 60 * 10**9
+    price = Decimal(100)
+
+    def bar(i: int) -> Bar:
+        return Bar("X", engine.now() + i * minute, price, price, price, price, Decimal(1), minute)
+
+    engine.on_bar(bar(0))
+    engine.on_bar(bar(1))
+    assert engine.events_processed == 2
+    engine.run_feed([bar(2), bar(3), bar(4)])
+    assert engine.events_processed == 5

@@ -186,7 +186,6 @@ class Engine:
                 progress(count)
         if progress is not None:
             progress(count)
-        self.events_processed += count
         return count
 
     def drain(self, until: int | None) -> None:
@@ -200,6 +199,7 @@ class Engine:
             self.events_processed += 1
 
     def on_bar(self, bar: Bar) -> None:
+        self.events_processed += 1  # every caller's bar counts (backtest, replay, paper)
         end = bar.ts + bar.duration
         heap = self._heap
         if heap and heap[0][0] <= end:

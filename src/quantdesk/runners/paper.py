@@ -258,7 +258,6 @@ async def _pace(
             run.services.service.loop_lag_ms = run.loop_lag_ms
         recorder.record_bar(bar)
         engine.on_bar(bar)
-        engine.events_processed += 1
         run.last[bar.symbol] = bar
         run.bars += 1
         for hook in run.on_bar:
