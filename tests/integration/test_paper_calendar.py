@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -97,17 +97,24 @@ def test_replay_uses_the_calendar_the_run_traded_on(tmp_path: Path) -> None:
     override.write_text("")
     settings = settings_for(tmp_path, override)
     _, run_dir = run(tmp_path, settings)
+    traded_27th = on_27th(decisions(settings), "APPROVED")
+    assert traded_27th, "the first run must trade the 27th"
     # announced after the run: today's file would shut the 27th, the recorded copy does not
     override.write_text('[[holiday]]\ndate = 2026-01-27\nname = "Announced late"\n')
     assert replay(run_dir, settings).lines == recorded_lines(run_dir)
-    # ...while a new run on the same data does see it
+    # ...while a new run on the same data does see it: no new entry on the 27th
     run(tmp_path, settings, name="again")
-    later = [
+    assert on_27th(decisions(settings), "APPROVED") == traded_27th
+    refused = on_27th(decisions(settings), "REFUSED")
+    assert any("HOLIDAY" in r.reasons for r in refused)
+
+
+def on_27th(rows: list[DecisionRow], status: str) -> list[DecisionRow]:
+    return [
         r
-        for r in decisions(settings)
-        if r.status == "APPROVED" and ist_date(int(r.ts.timestamp()) * 10**9) == DAYS[2]
+        for r in rows
+        if r.status == status and ist_date(from_datetime(r.ts.replace(tzinfo=UTC))) == DAYS[2]
     ]
-    assert len({r.session_id for r in later}) <= 1  # only the first run traded the 27th
 
 
 def test_a_kill_switch_engaged_before_a_restart_still_holds(tmp_path: Path) -> None:
